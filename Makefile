@@ -1,0 +1,153 @@
+# virtlab - top-level build. `make help` lists the targets.
+ROOT := $(CURDIR)
+include scripts/common.mk
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := $(ROOT)/build
+VERSION := 0.1.0
+LAB     ?=
+
+LIB_SRCS  := $(wildcard libvirtlab/src/*.c)
+LIB_HDRS  := $(wildcard libvirtlab/include/virtlab/*.h)
+LIB_OBJS  := $(LIB_SRCS:libvirtlab/src/%.c=$(B)/lib/obj/%.o)
+SAN_OBJS  := $(LIB_SRCS:libvirtlab/src/%.c=$(B)/lib-san/obj/%.o)
+LIB_TESTS := $(patsubst libvirtlab/tests/%.c,$(B)/tests/%,\
+               $(wildcard libvirtlab/tests/*_test.c))
+GRADE_SRCS := $(filter-out %_test.c,$(wildcard autograder/*.c))
+GRADE_TESTS := $(patsubst autograder/tests/%.c,$(B)/tests/%,\
+               $(wildcard autograder/tests/*_test.c))
+
+LIB_CFLAGS := $(WARN) -O2 -g -fPIC -fvisibility=default
+SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
+
+.PHONY: all deps demo test grade bench doctor install uninstall clean help \
+        lib tools lint check-skeletons skeletons test-lib test-grader
+
+all: lib tools
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## make deps      install the Debian packages virtlab needs (root, idempotent)
+deps:
+	@scripts/deps.sh
+
+## make           build libvirtlab, minivm, vlab-doctor and vlab-grade
+lib: $(B)/lib/libvirtlab.a $(B)/lib/libvirtlab.so $(B)/lib/virtlab.pc \
+     $(B)/lib-san/libvirtlab.a
+
+$(B)/lib/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(B)/lib-san/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libvirtlab.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/lib-san/libvirtlab.a: $(SAN_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/lib/libvirtlab.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libvirtlab.so.0 -o $@ $^ $(VL_LIBS)
+
+$(B)/lib/virtlab.pc: libvirtlab/virtlab.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+tools: $(B)/bin/vlab-doctor $(B)/bin/vlab-grade $(B)/bin/minivm
+
+$(B)/bin/vlab-doctor: libvirtlab/tools/vlab-doctor.c $(B)/lib/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) $(WARN) -O2 -g -o $@ $< $(B)/lib/libvirtlab.a $(VL_LIBS)
+
+$(B)/bin/vlab-grade: $(GRADE_SRCS) $(wildcard autograder/*.h) \
+                     $(B)/lib/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) $(WARN) -O2 -g -DVL_ROOT='"$(ROOT)"' -o $@ \
+	    $(filter %.c,$^) $(B)/lib/libvirtlab.a $(VL_LIBS)
+
+# minivm built from the reference solutions of every stage: what `make demo`
+# runs. Students build their own with `make -C labs run`.
+MINIVM_STAGES = $(wildcard solutions/0[1-8]-*/*.c)
+$(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/*) $(B)/lib/libvirtlab.a
+	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minivm \
+	    PROGRAM=minivm LIBDIR=$(B)/lib OPT="-O2 -g" \
+	    STAGE_SRCS="$(abspath $(MINIVM_STAGES))" $(B)/minivm/minivm
+	@mkdir -p $(@D) && cp $(B)/minivm/minivm $@
+
+## make demo      build everything and run a first guest under minivm
+demo: deps all
+	@scripts/demo.sh
+
+## make doctor    check what this machine offers (KVM, namespaces, cgroups...)
+doctor: $(B)/bin/vlab-doctor
+	@$(B)/bin/vlab-doctor
+
+## make test      everything CI runs: library tests (ASan/UBSan), grader checks,
+##                skeleton drift, lint
+test: deps all
+	@scripts/test.sh
+
+test-lib: $(LIB_TESTS)
+	@scripts/run-tests.sh $(LIB_TESTS)
+
+test-grader: $(GRADE_TESTS)
+	@scripts/run-tests.sh $(GRADE_TESTS)
+
+$(B)/tests/%_test: libvirtlab/tests/%_test.c $(wildcard libvirtlab/tests/*.h) \
+                   $(B)/lib-san/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) $(SAN_CFLAGS) -o $@ $< $(B)/lib-san/libvirtlab.a \
+	    $(VL_LIBS) -lcriterion
+
+$(B)/tests/%_test: autograder/tests/%_test.c $(filter-out autograder/main.c,\
+                   $(GRADE_SRCS)) $(wildcard autograder/*.h) \
+                   $(B)/lib-san/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) -Iautograder $(SAN_CFLAGS) -DVL_ROOT='"$(ROOT)"' \
+	    -o $@ $(filter %.c,$^) $(B)/lib-san/libvirtlab.a $(VL_LIBS) -lcriterion
+
+## make grade     grade your work in labs/ (LAB=01 for one lab)
+grade: deps all
+	@$(B)/bin/vlab-grade --submission labs $(if $(LAB),--lab $(LAB))
+
+## make bench     benchmarks, printed as ratios against a baseline
+bench: deps all
+	@$(MAKE) -s -C bench ROOT=$(ROOT)
+
+## make skeletons regenerate labs/ code from solutions/ (maintainers)
+skeletons:
+	@scripts/gen-skeletons.sh
+
+check-skeletons:
+	@scripts/gen-skeletons.sh --check
+
+## make lint      clang-format check of the C sources
+lint:
+	@scripts/lint.sh
+
+## make install   libvirtlab.a/.so, headers and virtlab.pc under PREFIX
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/virtlab $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(B)/lib/libvirtlab.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/lib/libvirtlab.so \
+	    $(DESTDIR)$(PREFIX)/lib/libvirtlab.so.0
+	ln -sf libvirtlab.so.0 $(DESTDIR)$(PREFIX)/lib/libvirtlab.so
+	install -m 644 $(LIB_HDRS) $(DESTDIR)$(PREFIX)/include/virtlab/
+	install -m 644 $(B)/lib/virtlab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(B)/bin/vlab-doctor $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libvirtlab.a \
+	    $(DESTDIR)$(PREFIX)/lib/libvirtlab.so* \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/virtlab.pc \
+	    $(DESTDIR)$(PREFIX)/bin/vlab-doctor
+	rm -rf $(DESTDIR)$(PREFIX)/include/virtlab
+
+## make clean     remove build/
+clean:
+	rm -rf $(B)

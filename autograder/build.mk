@@ -1,0 +1,47 @@
+# autograder/build.mk - build one program (minivm or minictr) from a mix of
+# stage files, and the Criterion test binary of one stage.
+#
+# The grader copies the submission's stage file(s) for the stage under test
+# and the reference files of every other stage into one folder, then runs:
+#   make -f ROOT/autograder/build.mk ROOT=... OUT=... PROGRAM=minivm \
+#        STAGE_SRCS="..." TESTS="..." GUEST_DIRS="..." LIBDIR=... <target>
+# Targets: $(OUT)/stage-test (the tests) and $(OUT)/$(PROGRAM) (the tool).
+# The same file builds the student's own minivm for `make run` in labs/.
+
+ROOT    ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+include $(ROOT)/scripts/common.mk
+
+OUT        ?= $(CURDIR)/build
+PROGRAM    ?= minivm
+STAGE_SRCS ?=
+TESTS      ?=
+GUEST_DIRS ?=
+LIBDIR     ?= $(ROOT)/build/lib-san
+OPT        ?= -O1 -g $(SAN)
+
+DRIVER_DIR  := $(ROOT)/labs/$(PROGRAM)
+DRIVER_SRCS := $(filter-out $(DRIVER_DIR)/main.c,$(wildcard $(DRIVER_DIR)/*.c))
+STAGE_INC   := $(sort $(foreach s,$(STAGE_SRCS),-I$(dir $(s))))
+CPPFLAGS    := $(VL_INC) -I$(ROOT)/libvirtlab/tests -I$(DRIVER_DIR) $(STAGE_INC) \
+               -DVL_GUEST_DIR='"$(OUT)/guest"'
+CFLAGS      := $(WARN) $(OPT)
+LINK        := $(LIBDIR)/libvirtlab.a $(VL_LIBS)
+
+GUEST_BINS := $(foreach d,$(GUEST_DIRS),\
+                $(patsubst $(d)/%.S,$(OUT)/guest/%.bin,$(wildcard $(d)/*.S)))
+
+.PHONY: all
+all: $(OUT)/$(PROGRAM)
+
+$(OUT)/$(PROGRAM): $(DRIVER_DIR)/main.c $(DRIVER_SRCS) $(STAGE_SRCS) \
+                   $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK)
+
+$(OUT)/stage-test: $(TESTS) $(DRIVER_SRCS) $(STAGE_SRCS) \
+                   $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a \
+                   $(GUEST_BINS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK) -lcriterion
+
+$(foreach d,$(GUEST_DIRS),$(eval $(call guest_rule,$(OUT)/guest,$(d))))

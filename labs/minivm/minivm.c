@@ -1,0 +1,236 @@
+/*
+ * minivm.c - minivm's driver: set-up, tear-down and the guard rails around
+ * the stages. None of this is a lab; the concepts live in the stage files.
+ */
+#include "minivm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "virtlab/cleanup.h"
+
+void mvm_options_default(struct mvm_options *opt)
+{
+    *opt = (struct mvm_options){
+        .mem_size = MVM_DEFAULT_MEM,
+        .console = stdout,
+        .log = stderr,
+    };
+}
+
+void mvm_init(struct minivm *vm, const struct mvm_options *opt)
+{
+    *vm = (struct minivm){.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+    if (opt)
+        vm->opt = *opt;
+    else
+        mvm_options_default(&vm->opt);
+}
+
+void mvm_destroy(struct minivm *vm)
+{
+    if (vm->run)
+        munmap(vm->run, vm->run_size);
+    vm->run = NULL;
+    vl_close(&vm->vcpu_fd);
+    /* Close the VM before unmapping its memory: while the VM lives, KVM may
+     * still access the pages behind its memory slot. */
+    vl_close(&vm->vm_fd);
+    if (vm->mem)
+        munmap(vm->mem, vm->mem_size);
+    vm->mem = NULL;
+    vl_close(&vm->kvm_fd);
+}
+
+int mvm_todo(const char *lab, const char *file, int step, const char *what)
+{
+    return vl_err_plain(ENOSYS,
+                        "TODO %d in labs/%s/%s is not done yet: %s (step %d "
+                        "of labs/%s/README.md)",
+                        step, lab, file, what, step, lab);
+}
+
+int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
+{
+    int r;
+
+    if ((r = mvm_open_kvm(vm)) < 0)
+        return r;
+    if ((r = mvm_create_vm(vm)) < 0)
+        return vl_err_ctx(r, "creating the VM");
+    if ((r = mvm_add_memory(vm, vm->opt.mem_size)) < 0)
+        return vl_err_ctx(r, "giving the guest %zu bytes of memory",
+                          vm->opt.mem_size);
+    if ((r = mvm_load_image(vm, MVM_LOAD_ADDR, image, len)) < 0)
+        return vl_err_ctx(r, "loading the guest image");
+    if ((r = mvm_create_vcpu(vm)) < 0)
+        return vl_err_ctx(r, "creating the vCPU");
+    if ((r = mvm_reset_vcpu(vm, MVM_LOAD_ADDR)) < 0)
+        return vl_err_ctx(r, "setting up the vCPU's registers");
+    return 0;
+}
+
+/* ---- the wall-clock guard --------------------------------------------
+ * A guest in a loop with no I/O never exits to us, so counting exits
+ * cannot stop it. A timer signal can: KVM_RUN returns EINTR when a signal
+ * arrives (api.rst 4.10). If the signal lands just before KVM_RUN starts,
+ * setting kvm_run.immediate_exit makes the next KVM_RUN return EINTR at
+ * once, so the stop is never lost (api.rst 5, immediate_exit). */
+static struct kvm_run *volatile guarded_run;
+static volatile sig_atomic_t guard_fired;
+
+static void on_guard_alarm(int sig)
+{
+    (void)sig;
+    guard_fired = 1;
+    if (guarded_run)
+        guarded_run->immediate_exit = 1;
+}
+
+static void guard_set(unsigned seconds, struct kvm_run *run)
+{
+    struct itimerval it = {.it_value = {.tv_sec = seconds}};
+    struct sigaction sa = {.sa_handler = on_guard_alarm};
+
+    guarded_run = run;
+    guard_fired = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: KVM_RUN gets EINTR */
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void guard_clear(void)
+{
+    struct itimerval off = {0};
+
+    setitimer(ITIMER_REAL, &off, NULL);
+    signal(SIGALRM, SIG_DFL);
+    guarded_run = NULL;
+}
+
+int mvm_run_guarded(struct minivm *vm)
+{
+    int r;
+
+    if (vm->opt.timeout_s && vm->run)
+        guard_set(vm->opt.timeout_s, vm->run);
+    r = mvm_run(vm);
+    if (vm->opt.timeout_s && vm->run) {
+        guard_clear();
+        vm->run->immediate_exit = 0;
+    }
+    if (r == -EINTR && guard_fired)
+        return vl_err_plain(ETIMEDOUT,
+                            "guest still running after %u s (--timeout) and "
+                            "%llu exits: a loop that never halts, or a loop "
+                            "with no I/O? Raise --timeout if it should run "
+                            "longer",
+                            vm->opt.timeout_s, (unsigned long long)vm->exits);
+    return r;
+}
+
+/* ---- describing exits ------------------------------------------------ */
+
+const char *mvm_exit_text(struct minivm *vm)
+{
+    static __thread char line[256];
+    struct kvm_regs regs = {0};
+
+    if (!vm->run)
+        return "(no vCPU)";
+    /* RIP is not in kvm_run; ask KVM for it (api.rst 4.11). */
+    if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+        regs.rip = 0;
+    vl_exit_describe(vm->run, regs.rip, line, sizeof(line));
+    return line;
+}
+
+void mvm_trace_exit(struct minivm *vm)
+{
+    fprintf(vm->opt.log, "minivm: exit %llu: %s\n",
+            (unsigned long long)vm->exits, mvm_exit_text(vm));
+}
+
+/* ---- input ----------------------------------------------------------- */
+
+int mvm_read_file(const char *path, void **data, size_t *len)
+{
+    _vl_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _vl_cleanup_free_ void *buf = NULL;
+    struct stat st;
+    size_t got = 0;
+
+    if (fd < 0)
+        return vl_err(errno, "open %s", path);
+    if (fstat(fd, &st) < 0)
+        return vl_err(errno, "stat %s", path);
+    if (!S_ISREG(st.st_mode))
+        return vl_err_plain(EINVAL, "%s is not a regular file", path);
+    buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+    if (!buf)
+        return vl_err(ENOMEM, "reading %s", path);
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, (char *)buf + got, (size_t)st.st_size - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return vl_err(errno, "read %s", path);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *data = vl_steal_ptr(&buf);
+    *len = got;
+    return 0;
+}
+
+int mvm_parse_size(const char *text, size_t *bytes)
+{
+    char *end;
+    unsigned long long v;
+    unsigned shift = 0;
+
+    errno = 0;
+    v = strtoull(text, &end, 0);
+    if (errno || end == text || text[0] == '-')
+        return vl_err_plain(EINVAL, "\"%s\" is not a size (try 2M, 640K)",
+                            text);
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end && strcmp(end, "iB") && strcmp(end, "B"))
+        return vl_err_plain(EINVAL,
+                            "\"%s\": unknown unit \"%s\" (use K, M "
+                            "or G)",
+                            text, end);
+    if (v > (SIZE_MAX >> shift))
+        return vl_err_plain(ERANGE, "\"%s\" is too large", text);
+    *bytes = (size_t)(v << shift);
+    return 0;
+}

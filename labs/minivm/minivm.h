@@ -1,0 +1,102 @@
+/*
+ * minivm.h - the interface between minivm's driver and its stages.
+ *
+ * minivm is the hypervisor you build in labs 01-08. Each lab adds one stage:
+ * a file of functions declared here. The driver (main.c, minivm.c) calls
+ * them in order. When you grade lab N, the grader builds minivm from YOUR
+ * stage-N file and the reference files of every other stage, so a bug in
+ * one lab only costs points in that lab.
+ */
+#ifndef MINIVM_H
+#define MINIVM_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "virtlab/error.h"
+#include "virtlab/kvm.h"
+#include "virtlab/kvm_exit.h"
+
+/* Guest memory layout used by the flat real-mode guests of lab 01. */
+#define MVM_LOAD_ADDR 0x1000 /* the image's first byte, and where it starts */
+#define MVM_STACK_TOP 0x1000 /* the stack grows down from here */
+#define MVM_DEBUG_PORT                                                         \
+    0xe9 /* the "port E9 hack" debug console of                                \
+          * Bochs and QEMU: a byte written is printed */
+#define MVM_DEFAULT_MEM (1u << 20)
+
+struct mvm_options {
+    size_t mem_size;    /* --mem: bytes of guest RAM at guest-physical 0 */
+    uint64_t max_exits; /* --max-exits: stop after this many (0 = none) */
+    unsigned timeout_s; /* --timeout: wall-clock limit (0 = none) */
+    bool trace;         /* --trace: print every exit, decoded */
+    FILE *console;      /* what the guest writes to MVM_DEBUG_PORT */
+    FILE *log;          /* traces and diagnostics */
+};
+
+struct minivm {
+    struct mvm_options opt;
+
+    int kvm_fd;  /* the system:   open("/dev/kvm")        */
+    int vm_fd;   /* one VM:       KVM_CREATE_VM           */
+    int vcpu_fd; /* one vCPU:     KVM_CREATE_VCPU         */
+
+    struct kvm_run *run; /* the vCPU's shared kvm_run (mmap of vcpu_fd) */
+    size_t run_size;     /* KVM_GET_VCPU_MMAP_SIZE */
+
+    uint8_t *mem; /* host address of guest-physical 0 */
+    size_t mem_size;
+
+    uint64_t exits; /* exits handled by mvm_run so far */
+};
+
+/* What mvm_handle_exit() asks the run loop to do next (or < 0: error). */
+enum mvm_next { MVM_CONTINUE = 0, MVM_STOP = 1 };
+
+/* ---- lab 01: KVM basics (labs/01-kvm-basics/vm.c) ------------------- */
+int mvm_open_kvm(struct minivm *vm);                /* TODO 1 */
+int mvm_create_vm(struct minivm *vm);               /* TODO 2 */
+int mvm_add_memory(struct minivm *vm, size_t size); /* TODO 3 */
+int mvm_load_image(struct minivm *vm, uint64_t gpa, const void *image,
+                   size_t len);                        /* TODO 4 */
+int mvm_create_vcpu(struct minivm *vm);                /* TODO 5 */
+int mvm_reset_vcpu(struct minivm *vm, uint64_t entry); /* TODO 6 */
+int mvm_handle_exit(struct minivm *vm);                /* TODO 7 */
+int mvm_run(struct minivm *vm);                        /* TODO 8 */
+
+/* ---- the driver (labs/minivm/minivm.c): not a lab, read it freely --- */
+
+/* Defaults for every option: 1 MiB, no limits, stdout/stderr. */
+void mvm_options_default(struct mvm_options *opt);
+/* Mark every resource "not created yet", so mvm_destroy() is always safe. */
+void mvm_init(struct minivm *vm, const struct mvm_options *opt);
+/* Free whatever was created: mappings and fds, in reverse order. */
+void mvm_destroy(struct minivm *vm);
+
+/* Steps 1-6 for a flat image loaded at MVM_LOAD_ADDR. */
+int mvm_boot_flat(struct minivm *vm, const void *image, size_t len);
+/* mvm_run() under the --timeout wall-clock limit. */
+int mvm_run_guarded(struct minivm *vm);
+
+/* Print one decoded exit ("exit 3: KVM_EXIT_IO out port 0xe9 ...") to log. */
+void mvm_trace_exit(struct minivm *vm);
+/* Describe the current exit as text with its RIP (for error messages). */
+const char *mvm_exit_text(struct minivm *vm);
+
+/*
+ * A stage function that is not written yet returns this: it records
+ * "TODO 3 in labs/01-kvm-basics/vm.c is not done yet: <what> (...)" and
+ * returns -ENOSYS, and minivm stops there with that message.
+ */
+int mvm_todo(const char *lab, const char *file, int step, const char *what);
+#define MVM_TODO(step, what) mvm_todo(MVM_LAB, MVM_STAGE_FILE, step, what)
+
+/* Read a whole file into a malloc()ed buffer. */
+int mvm_read_file(const char *path, void **data, size_t *len);
+/* Parse "16M", "640K", "1G", "4096" into bytes. */
+int mvm_parse_size(const char *text, size_t *bytes);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * helpers.h - assertions for Criterion tests of libvirtlab and the labs.
+ *
+ * vl_assert_ok(expr): expr must return >= 0; on failure the message shows
+ * the expression, the returned errno and the library's error chain.
+ * vl_require_kvm(): skip (never pass) when /dev/kvm cannot be used here.
+ */
+#ifndef VIRTLAB_TEST_HELPERS_H
+#define VIRTLAB_TEST_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "virtlab/error.h"
+
+#define vl_assert_ok(expr)                                                     \
+    ({                                                                         \
+        long _r = (long)(expr);                                                \
+        cr_assert(_r >= 0, "%s returned %ld (%s)\n  error: %s", #expr, _r,     \
+                  _r < 0 ? strerror((int)-_r) : "", vl_errmsg());              \
+        _r;                                                                    \
+    })
+
+/* expr must fail with -err; the error message must mention `needle`. */
+#define vl_assert_fails(expr, err, needle)                                     \
+    do {                                                                       \
+        vl_err_clear();                                                        \
+        long _r = (long)(expr);                                                \
+        cr_assert_eq(_r, -(long)(err), "%s returned %ld, expected -%s", #expr, \
+                     _r, #err);                                                \
+        cr_assert(strstr(vl_errmsg(), (needle)) != NULL,                       \
+                  "error message of %s should mention \"%s\", got \"%s\"",     \
+                  #expr, (needle), vl_errmsg());                               \
+    } while (0)
+
+static inline void vl_require_kvm(void)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    if (fd < 0)
+        cr_skip_test("needs /dev/kvm (%s): run `make doctor` for the fix",
+                     strerror(errno));
+    close(fd);
+}
+
+#endif
