@@ -265,7 +265,8 @@ Test(kvm_basics, resets_vcpu_to_real_mode)
     cr_assert_eq(regs.rax, 0, "start from zeroed registers");
 }
 
-/* ---- TODO 7: exits -------------------------------------------------------- */
+/* ---- TODO 7: exits --------------------------------------------------------
+ */
 
 Test(kvm_basics, hlt_stops_the_guest)
 {
@@ -280,7 +281,7 @@ Test(kvm_basics, hlt_stops_the_guest)
 Test(kvm_basics, debug_port_bytes_reach_console)
 {
     /* mov $'H', %al; out %al, $0xe9; mov $'i', %al; out %al, $0xe9; hlt */
-    static const uint8_t hi[] = {0xb0, 'H', 0xe6, 0xe9, 0xb0,
+    static const uint8_t hi[] = {0xb0, 'H',  0xe6, 0xe9, 0xb0,
                                  'i',  0xe6, 0xe9, 0xf4};
 
     boot_with_libvirtlab(hi, sizeof(hi));
@@ -316,7 +317,8 @@ Test(kvm_basics, triple_fault_is_reported)
               "name the exit (use mvm_exit_text()): \"%s\"", vl_errmsg());
 }
 
-/* ---- TODO 8: the run loop -------------------------------------------------- */
+/* ---- TODO 8: the run loop --------------------------------------------------
+ */
 
 Test(kvm_basics, runs_hello_to_halt)
 {
@@ -348,8 +350,9 @@ Test(kvm_basics, stops_runaway_guest_at_exit_limit)
     vm.opt.max_exits = 100;
     boot_guest_file("spin.bin");
     vl_assert_fails(mvm_run(&vm), ELOOP, "--max-exits");
-    cr_assert_eq(vm.exits, 100, "stop after exactly --max-exits exits, "
-                                "not %llu",
+    cr_assert_eq(vm.exits, 100,
+                 "stop after exactly --max-exits exits, "
+                 "not %llu",
                  (unsigned long long)vm.exits);
     cr_assert_eq(strlen(capture_text(&console)), 100);
 }

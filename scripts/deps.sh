@@ -1,0 +1,44 @@
+#!/bin/sh
+# deps.sh - install the Debian packages virtlab needs (`make deps`).
+#
+# Quiet and idempotent: when nothing is missing it only asks dpkg and
+# returns. As root it installs what is missing with apt-get; otherwise it
+# prints the command to run. On a system without dpkg it lists the Debian
+# package names and fails, so you can find your distribution's equivalents.
+set -eu
+
+PACKAGES="gcc make binutils pkg-config patch linux-libc-dev
+libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2
+    echo "deps: install the equivalents of these Debian packages:" >&2
+    echo "  $(echo $PACKAGES)" >&2
+    exit 1
+fi
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages:$missing" >&2
+    echo "deps: install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && \
+       apt-get install -y -qq --no-install-recommends $missing; } \
+       >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "deps: apt-get failed (above); install$missing by hand" >&2
+    exit 1
+fi

@@ -1,0 +1,42 @@
+#!/bin/sh
+# test.sh - everything CI runs (`make test`). Each step prints its own
+# output; the last line counts the steps that passed and failed.
+set -u
+cd "$(dirname "$0")/.."
+B=build
+passed=0
+failed=0
+failures=""
+
+step() {
+    name=$1
+    shift
+    echo
+    echo "==== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures="$failures\n  - $name"
+    fi
+}
+
+step "skeletons match solutions" scripts/gen-skeletons.sh --check
+step "lint (clang-format)" scripts/lint.sh
+step "libvirtlab tests (ASan/UBSan)" make -s test-lib
+step "autograder tests (ASan/UBSan)" make -s test-grader
+step "minivm command line" scripts/test-minivm-cli.sh
+step "vlab-doctor --json" scripts/test-doctor.sh
+step "install and pkg-config" scripts/test-install.sh
+step "reference solutions score 100%" \
+    $B/bin/vlab-grade --submission solutions --expect full
+step "untouched skeletons score 0%, grader finishes cleanly" \
+    $B/bin/vlab-grade --submission labs --expect zero
+step "every mutant loses its points" $B/bin/vlab-grade --mutants
+
+echo
+if [ $failed -ne 0 ]; then
+    printf "failed steps:$failures\n"
+fi
+echo "make test: $passed passed, $failed failed"
+[ $failed -eq 0 ]
