@@ -2,7 +2,7 @@
  * main.c - the minivm command line.
  *
  *   minivm run GUEST.bin [--mem SIZE] [--max-exits N] [--timeout SEC]
- *                        [--trace]
+ *                        [--trace] [--regs]
  *
  * Exit status: 0 the guest halted; 1 it stopped abnormally (unhandled exit,
  * triple fault, exit limit, timeout) or KVM failed; 2 bad command line or
@@ -31,6 +31,7 @@ static void usage(FILE *out)
           "  --timeout SEC    stop a guest after SEC seconds (default 10,\n"
           "                   0 for none)\n"
           "  --trace          print every exit, decoded, on stderr\n"
+          "  --regs           print the registers when the guest halts\n"
           "  -h, --help       this text\n",
           out);
 }
@@ -43,13 +44,14 @@ static int fail(int status, const char *what)
 }
 
 static int parse_args(int argc, char **argv, struct mvm_options *opt,
-                      const char **guest)
+                      const char **guest, bool *regs)
 {
     static const struct option longopts[] = {
         {"mem", required_argument, NULL, 'm'},
         {"max-exits", required_argument, NULL, 'x'},
         {"timeout", required_argument, NULL, 't'},
         {"trace", no_argument, NULL, 'T'},
+        {"regs", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -82,6 +84,9 @@ static int parse_args(int argc, char **argv, struct mvm_options *opt,
             break;
         case 'T':
             opt->trace = true;
+            break;
+        case 'r':
+            *regs = true;
             break;
         case 'h':
             usage(stdout);
@@ -119,6 +124,7 @@ int main(int argc, char **argv)
     struct mvm_options opt;
     struct minivm vm;
     const char *guest = NULL;
+    bool regs = false;
     size_t len = 0;
     int r;
 
@@ -127,7 +133,7 @@ int main(int argc, char **argv)
     /* Keep the guest's output and our messages in order when both go to
      * the same terminal or file. */
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (parse_args(argc, argv, &opt, &guest) < 0) {
+    if (parse_args(argc, argv, &opt, &guest, &regs) < 0) {
         usage(stderr);
         return fail(EXIT_USAGE, "bad command line");
     }
@@ -136,6 +142,10 @@ int main(int argc, char **argv)
 
     mvm_init(&vm, &opt);
     r = mvm_boot_flat(&vm, image, len);
+    if (r == -EINVAL || r == -E2BIG) {
+        mvm_destroy(&vm);
+        return fail(EXIT_USAGE, "cannot start the guest");
+    }
     if (r == 0)
         r = mvm_run_guarded(&vm);
     if (r == -ENOSYS) {
@@ -148,8 +158,10 @@ int main(int argc, char **argv)
         mvm_destroy(&vm);
         return EXIT_GUEST;
     }
-    fprintf(stderr, "minivm: guest halted after %llu exits\n",
-            (unsigned long long)vm.exits);
+    fprintf(stderr, "minivm: guest halted after %llu exit%s\n",
+            (unsigned long long)vm.exits, vm.exits == 1 ? "" : "s");
+    if (regs)
+        vl_vcpu_fd_dump(stderr, vm.vcpu_fd);
     mvm_destroy(&vm);
     return 0;
 }

@@ -1,0 +1,70 @@
+#!/bin/sh
+# test-minivm-cli.sh - the minivm command as a user meets it: output, exit
+# statuses and messages, on the reference build and on the skeleton.
+set -u
+cd "$(dirname "$0")/.."
+MINIVM=build/bin/minivm
+G=build/minivm/guest
+SKELETON=build/labs/minivm
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+# expect NAME STATUS PATTERN -- COMMAND...: run COMMAND, check its exit
+# status and that PATTERN (grep -E) appears in its stdout or stderr.
+expect() {
+    name=$1 want=$2 pattern=$3
+    shift 4
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ] && cat "$tmp/out" "$tmp/err" | grep -qE -- "$pattern"; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: status $got (want $want), pattern /$pattern/"
+        sed 's/^/     | /' "$tmp/out" "$tmp/err" | head -15
+    fi
+}
+
+expect "hello prints and halts" 0 "^Hello from the guest!$" -- \
+    $MINIVM run $G/hello.bin
+expect "hello reports its exit count" 0 "halted after 23 exits" -- \
+    $MINIVM run $G/hello.bin
+expect "--trace decodes each exit" 0 \
+    "exit 1: KVM_EXIT_IO out port 0xe9 size 1 data 'H' at rip 0x1" -- \
+    $MINIVM run $G/hello.bin --trace
+expect "options before the command" 0 "exit 23: KVM_EXIT_HLT" -- \
+    $MINIVM --trace run $G/hello.bin
+expect "runaway guest stops at --max-exits" 1 "after 10 exits \(--max-exits\)" -- \
+    $MINIVM run $G/spin.bin --max-exits 10
+expect "silent guest stops at --timeout" 1 "after 1 s \(--timeout\)" -- \
+    $MINIVM run $G/loop.bin --timeout 1
+expect "unhandled port is named" 1 "KVM_EXIT_IO in port 0x60 size 1" -- \
+    $MINIVM run $G/badport.bin
+expect "triple fault is explained" 1 "triple fault" -- \
+    $MINIVM run $G/triple.bin
+expect "registers are dumped after a failure" 1 "^RIP=" -- \
+    $MINIVM run $G/triple.bin
+expect "missing guest file" 2 "open nope.bin: No such file" -- \
+    $MINIVM run nope.bin
+expect "bad --mem" 2 "--mem: \"12Q\": unknown unit" -- \
+    $MINIVM run $G/hello.bin --mem 12Q
+expect "memory too small for the image" 2 "does not fit .*use --mem" -- \
+    $MINIVM run $G/hello.bin --mem 4K
+expect "memory not page-aligned" 2 "multiple of the page size" -- \
+    $MINIVM run $G/hello.bin --mem 5000
+expect "no command" 2 "usage: minivm run" -- $MINIVM
+expect "two guests" 2 "exactly one guest" -- $MINIVM run a b
+expect "--help" 0 "--max-exits N" -- $MINIVM --help
+: >"$tmp/empty.bin"
+expect "empty image" 2 "empty" -- $MINIVM run "$tmp/empty.bin"
+if [ -x $SKELETON ]; then
+    expect "skeleton names the first TODO" 3 \
+        "TODO 1 in labs/01-kvm-basics/vm.c is not done yet" -- \
+        $SKELETON run $G/hello.bin
+fi
+
+echo "minivm cli: $passed passed, $failed failed"
+[ $failed -eq 0 ]
