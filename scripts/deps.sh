@@ -8,7 +8,7 @@
 set -eu
 
 PACKAGES="gcc make binutils pkg-config patch linux-libc-dev
-libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format"
+libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2
