@@ -71,11 +71,15 @@ $(B)/bin/vlab-grade: $(GRADE_SRCS) $(wildcard autograder/*.h) \
 
 # minivm built from the reference solutions of every stage: what `make demo`
 # runs. Students build their own with `make -C labs run`.
+# Its guests land in build/minivm/guest/.
 MINIVM_STAGES = $(wildcard solutions/0[1-8]-*/*.c)
-$(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/*) $(B)/lib/libvirtlab.a
+MINIVM_GUESTS = $(wildcard $(ROOT)/labs/0[1-8]-*/guest)
+$(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/*) \
+                 $(wildcard labs/0[1-8]-*/guest/*) $(B)/lib/libvirtlab.a
 	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minivm \
 	    PROGRAM=minivm LIBDIR=$(B)/lib OPT="-O2 -g" \
-	    STAGE_SRCS="$(abspath $(MINIVM_STAGES))" $(B)/minivm/minivm
+	    STAGE_SRCS="$(abspath $(MINIVM_STAGES))" \
+	    GUEST_DIRS="$(MINIVM_GUESTS)" all
 	@mkdir -p $(@D) && cp $(B)/minivm/minivm $@
 
 ## make demo      build everything and run a first guest under minivm

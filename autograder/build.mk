@@ -30,8 +30,9 @@ LINK        := $(LIBDIR)/libvirtlab.a $(VL_LIBS)
 GUEST_BINS := $(foreach d,$(GUEST_DIRS),\
                 $(patsubst $(d)/%.S,$(OUT)/guest/%.bin,$(wildcard $(d)/*.S)))
 
-.PHONY: all
-all: $(OUT)/$(PROGRAM)
+.PHONY: all guests
+all: $(OUT)/$(PROGRAM) guests
+guests: $(GUEST_BINS)
 
 $(OUT)/$(PROGRAM): $(DRIVER_DIR)/main.c $(DRIVER_SRCS) $(STAGE_SRCS) \
                    $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a

@@ -100,17 +100,17 @@ void vl_kvm_close(struct vl_kvm *kvm)
 /* Capabilities a student on x86 meets in the labs (api.rst section 8). */
 #define VL_CAPS(X)                                                             \
     X(IRQCHIP)                                                                 \
-    X(HLT) X(USER_MEMORY) X(SET_TSS_ADDR) X(EXT_CPUID) X(NR_VCPUS) X(          \
-        NR_MEMSLOTS) X(PIT) X(MP_STATE) X(COALESCED_MMIO) X(SYNC_MMU)          \
-        X(USER_NMI) X(SET_GUEST_DEBUG) X(IRQ_ROUTING) X(MCE) X(IRQFD) X(       \
-            PIT2) X(PIT_STATE2) X(IOEVENTFD) X(SET_IDENTITY_MAP_ADDR)          \
-            X(ADJUST_CLOCK) X(INTERNAL_ERROR_DATA) X(VCPU_EVENTS) X(DEBUGREGS) \
-                X(XSAVE) X(XCRS) X(ASYNC_PF) X(TSC_CONTROL) X(GET_TSC_KHZ) X(  \
-                    MAX_VCPUS) X(ONE_REG) X(TSC_DEADLINE_TIMER) X(SYNC_REGS)   \
-                    X(KVMCLOCK_CTRL) X(SIGNAL_MSI) X(READONLY_MEM) X(          \
-                        IRQFD_RESAMPLE) X(DEVICE_CTRL) X(ENABLE_CAP_VM)        \
-                        X(CHECK_EXTENSION_VM) X(X86_SMM) X(                    \
-                            MULTI_ADDRESS_SPACE) X(SPLIT_IRQCHIP)              \
+    X(HLT)                                                                     \
+    X(USER_MEMORY) X(SET_TSS_ADDR) X(EXT_CPUID) X(NR_VCPUS) X(NR_MEMSLOTS) X(  \
+        PIT) X(MP_STATE) X(COALESCED_MMIO) X(SYNC_MMU) X(USER_NMI)             \
+        X(SET_GUEST_DEBUG) X(IRQ_ROUTING) X(MCE) X(IRQFD) X(PIT2) X(           \
+            PIT_STATE2) X(IOEVENTFD) X(SET_IDENTITY_MAP_ADDR) X(ADJUST_CLOCK)  \
+            X(INTERNAL_ERROR_DATA) X(VCPU_EVENTS) X(DEBUGREGS) X(XSAVE) X(     \
+                XCRS) X(ASYNC_PF) X(TSC_CONTROL) X(GET_TSC_KHZ) X(MAX_VCPUS)   \
+                X(ONE_REG) X(TSC_DEADLINE_TIMER) X(SYNC_REGS) X(KVMCLOCK_CTRL) \
+                    X(SIGNAL_MSI) X(READONLY_MEM) X(IRQFD_RESAMPLE) X(         \
+                        DEVICE_CTRL) X(ENABLE_CAP_VM) X(CHECK_EXTENSION_VM)    \
+                        X(X86_SMM) X(MULTI_ADDRESS_SPACE) X(SPLIT_IRQCHIP)     \
                             X(MAX_VCPU_ID) X(X2APIC_API) X(IMMEDIATE_EXIT) X(  \
                                 X86_DISABLE_EXITS) X(GET_MSR_FEATURES)         \
                                 X(NESTED_STATE) X(COALESCED_PIO) X(            \
