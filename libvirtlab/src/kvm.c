@@ -98,37 +98,77 @@ void vl_kvm_close(struct vl_kvm *kvm)
 }
 
 /* Capabilities a student on x86 meets in the labs (api.rst section 8). */
-#define VL_CAPS(X)                                                             \
-    X(IRQCHIP)                                                                 \
-    X(HLT)                                                                     \
-    X(USER_MEMORY) X(SET_TSS_ADDR) X(EXT_CPUID) X(NR_VCPUS) X(NR_MEMSLOTS) X(  \
-        PIT) X(MP_STATE) X(COALESCED_MMIO) X(SYNC_MMU) X(USER_NMI)             \
-        X(SET_GUEST_DEBUG) X(IRQ_ROUTING) X(MCE) X(IRQFD) X(PIT2) X(           \
-            PIT_STATE2) X(IOEVENTFD) X(SET_IDENTITY_MAP_ADDR) X(ADJUST_CLOCK)  \
-            X(INTERNAL_ERROR_DATA) X(VCPU_EVENTS) X(DEBUGREGS) X(XSAVE) X(     \
-                XCRS) X(ASYNC_PF) X(TSC_CONTROL) X(GET_TSC_KHZ) X(MAX_VCPUS)   \
-                X(ONE_REG) X(TSC_DEADLINE_TIMER) X(SYNC_REGS) X(KVMCLOCK_CTRL) \
-                    X(SIGNAL_MSI) X(READONLY_MEM) X(IRQFD_RESAMPLE) X(         \
-                        DEVICE_CTRL) X(ENABLE_CAP_VM) X(CHECK_EXTENSION_VM)    \
-                        X(X86_SMM) X(MULTI_ADDRESS_SPACE) X(SPLIT_IRQCHIP)     \
-                            X(MAX_VCPU_ID) X(X2APIC_API) X(IMMEDIATE_EXIT) X(  \
-                                X86_DISABLE_EXITS) X(GET_MSR_FEATURES)         \
-                                X(NESTED_STATE) X(COALESCED_PIO) X(            \
-                                    MANUAL_DIRTY_LOG_PROTECT2) X(HALT_POLL)    \
-                                    X(X86_USER_SPACE_MSR) X(X86_MSR_FILTER)    \
-                                        X(DIRTY_LOG_RING) X(SREGS2) X(         \
-                                            EXIT_HYPERCALL) X(BINARY_STATS_FD) \
-                                            X(EXIT_ON_EMULATION_FAILURE)       \
-                                                X(XSAVE2) X(VM_GPA_BITS)
-
+#define CAP(n)                                                                 \
+    {                                                                          \
+        "KVM_CAP_" #n, KVM_CAP_##n                                             \
+    }
 static const struct {
     const char *name;
     int id;
 } caps[] = {
-#define VL_CAP_ENTRY(n) {"KVM_CAP_" #n, KVM_CAP_##n},
-    VL_CAPS(VL_CAP_ENTRY)
-#undef VL_CAP_ENTRY
+    CAP(IRQCHIP),
+    CAP(HLT),
+    CAP(USER_MEMORY),
+    CAP(SET_TSS_ADDR),
+    CAP(EXT_CPUID),
+    CAP(NR_VCPUS),
+    CAP(NR_MEMSLOTS),
+    CAP(PIT),
+    CAP(MP_STATE),
+    CAP(COALESCED_MMIO),
+    CAP(SYNC_MMU),
+    CAP(USER_NMI),
+    CAP(SET_GUEST_DEBUG),
+    CAP(IRQ_ROUTING),
+    CAP(MCE),
+    CAP(IRQFD),
+    CAP(PIT2),
+    CAP(PIT_STATE2),
+    CAP(IOEVENTFD),
+    CAP(SET_IDENTITY_MAP_ADDR),
+    CAP(ADJUST_CLOCK),
+    CAP(INTERNAL_ERROR_DATA),
+    CAP(VCPU_EVENTS),
+    CAP(DEBUGREGS),
+    CAP(XSAVE),
+    CAP(XCRS),
+    CAP(ASYNC_PF),
+    CAP(TSC_CONTROL),
+    CAP(GET_TSC_KHZ),
+    CAP(MAX_VCPUS),
+    CAP(ONE_REG),
+    CAP(TSC_DEADLINE_TIMER),
+    CAP(SYNC_REGS),
+    CAP(KVMCLOCK_CTRL),
+    CAP(SIGNAL_MSI),
+    CAP(READONLY_MEM),
+    CAP(IRQFD_RESAMPLE),
+    CAP(DEVICE_CTRL),
+    CAP(ENABLE_CAP_VM),
+    CAP(CHECK_EXTENSION_VM),
+    CAP(X86_SMM),
+    CAP(MULTI_ADDRESS_SPACE),
+    CAP(SPLIT_IRQCHIP),
+    CAP(MAX_VCPU_ID),
+    CAP(X2APIC_API),
+    CAP(IMMEDIATE_EXIT),
+    CAP(X86_DISABLE_EXITS),
+    CAP(GET_MSR_FEATURES),
+    CAP(NESTED_STATE),
+    CAP(COALESCED_PIO),
+    CAP(MANUAL_DIRTY_LOG_PROTECT2),
+    CAP(HALT_POLL),
+    CAP(X86_USER_SPACE_MSR),
+    CAP(X86_MSR_FILTER),
+    CAP(DIRTY_LOG_RING),
+    CAP(SREGS2),
+    CAP(EXIT_HYPERCALL),
+    CAP(BINARY_STATS_FD),
+    CAP(EXIT_ON_EMULATION_FAILURE),
+    CAP(XSAVE2),
+    CAP(VM_GPA_BITS),
 };
+#undef CAP
 
 int vl_kvm_cap_id(const char *name)
 {
