@@ -59,6 +59,9 @@ $(B)/lib/virtlab.pc: libvirtlab/virtlab.pc.in Makefile
 
 tools: $(B)/bin/vlab-doctor $(B)/bin/vlab-grade $(B)/bin/minivm
 
+# `make build/bin/minivm` and friends, by their relative names too.
+build/bin/%: $(B)/bin/% ;
+
 $(B)/bin/vlab-doctor: libvirtlab/tools/vlab-doctor.c $(B)/lib/libvirtlab.a
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) $(WARN) -O2 -g -o $@ $< $(B)/lib/libvirtlab.a $(VL_LIBS)

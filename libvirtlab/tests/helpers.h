@@ -4,11 +4,13 @@
  * vl_assert_ok(expr): expr must return >= 0; on failure the message shows
  * the expression, the returned errno and the library's error chain.
  * vl_require_kvm(): skip (never pass) when /dev/kvm cannot be used here.
+ * vl_count_fds(): open fds of this process, to check for leaks.
  */
 #ifndef VIRTLAB_TEST_HELPERS_H
 #define VIRTLAB_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -35,6 +37,19 @@
                   "error message of %s should mention \"%s\", got \"%s\"",     \
                   #expr, (needle), vl_errmsg());                               \
     } while (0)
+
+/* Open file descriptors of this process (to check that nothing leaks). */
+static inline int vl_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    cr_assert_not_null(d, "opendir /proc/self/fd");
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
 
 static inline void vl_require_kvm(void)
 {

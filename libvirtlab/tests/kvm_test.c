@@ -19,18 +19,6 @@ static struct vl_kvm kvm = {.fd = -1};
 static struct vl_vm vm = {.fd = -1};
 static struct vl_vcpu vcpu = {.fd = -1};
 
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-
-    cr_assert_not_null(d);
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 static void need_kvm(void)
 {
     vl_require_kvm();
@@ -75,11 +63,11 @@ Test(kvm, permission_error_explains_kvm_group)
 
 Test(kvm, non_kvm_file_is_refused)
 {
-    int before = count_fds();
+    int before = vl_count_fds();
 
     vl_assert_fails(vl_kvm_open_path(&kvm, "/dev/null"), ENOTTY,
                     "not a KVM device");
-    cr_assert_eq(count_fds(), before, "the fd of /dev/null leaked");
+    cr_assert_eq(vl_count_fds(), before, "the fd of /dev/null leaked");
 }
 
 Test(kvm, capabilities_by_name, .init = need_kvm)
@@ -261,14 +249,14 @@ Test(kvm, ioctl_names_the_request, .init = open_all, .fini = close_all)
 
 Test(kvm, destroy_frees_every_fd, .init = need_kvm)
 {
-    int before = count_fds();
+    int before = vl_count_fds();
 
     vl_assert_ok(vl_kvm_open(&kvm));
     vl_assert_ok(vl_vm_create(&vm, &kvm));
     vl_assert_ok(vl_vm_add_memory(&vm, 0, 0, PAGE, 0, NULL));
     vl_assert_ok(vl_vcpu_create(&vcpu, &vm, 0));
-    cr_assert_eq(count_fds(), before + 3);
+    cr_assert_eq(vl_count_fds(), before + 3);
     close_all();
-    cr_assert_eq(count_fds(), before);
+    cr_assert_eq(vl_count_fds(), before);
     close_all(); /* twice is harmless */
 }
