@@ -197,6 +197,34 @@ Test(kvm, runs_a_guest_to_hlt, .init = open_all, .fini = close_all)
     cr_assert_eq(regs.rip, 0x1000 + sizeof(guest_out_hlt));
 }
 
+/* A write to a read-only slot is not done: it exits as MMIO (api.rst 4.35,
+ * KVM_MEM_READONLY), which is how a VMM emulates ROM or device memory. */
+Test(kvm, readonly_slot_turns_writes_into_mmio_exits, .init = open_all,
+     .fini = close_all)
+{
+    /* mov $0x42, %al; mov %al, (0x2000); hlt */
+    static const uint8_t guest[] = {0xb0, 0x42, 0xa2, 0x00, 0x20, 0xf4};
+    uint8_t *rom;
+
+    if (vl_kvm_cap(&kvm, "READONLY_MEM") <= 0)
+        cr_skip_test("this KVM has no KVM_CAP_READONLY_MEM");
+    vl_assert_ok(vl_vm_add_memory(&vm, 0, 0, 2 * PAGE, 0, NULL));
+    vl_assert_ok(
+        vl_vm_add_memory(&vm, 1, 2 * PAGE, PAGE, VL_MEM_READONLY, NULL));
+    vl_assert_ok(vl_vm_write(&vm, 0x1000, guest, sizeof(guest)));
+    vl_assert_ok(vl_vcpu_create(&vcpu, &vm, 0));
+    vl_assert_ok(vl_vcpu_reset_real(&vcpu, 0x1000, 0x1000));
+
+    cr_assert_eq(vl_assert_ok(vl_vcpu_run(&vcpu)), KVM_EXIT_MMIO);
+    cr_assert_eq(vcpu.run->mmio.phys_addr, 0x2000);
+    cr_assert(vcpu.run->mmio.is_write);
+    cr_assert_eq(vcpu.run->mmio.len, 1);
+    cr_assert_eq(vcpu.run->mmio.data[0], 0x42);
+    rom = vl_vm_gpa_to_hva(&vm, 0x2000, 1);
+    cr_assert_eq(*rom, 0, "the read-only page must not change");
+    cr_assert_eq(vl_assert_ok(vl_vcpu_run(&vcpu)), KVM_EXIT_HLT);
+}
+
 Test(kvm, regs_and_sregs_round_trip, .init = open_all, .fini = close_all)
 {
     struct kvm_regs regs = {.rax = 0x1122334455667788ULL, .rflags = 2};
