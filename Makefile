@@ -10,6 +10,7 @@ LAB     ?=
 
 LIB_SRCS  := $(wildcard libvirtlab/src/*.c)
 LIB_HDRS  := $(wildcard libvirtlab/include/virtlab/*.h)
+LIB_PRIV  := $(wildcard libvirtlab/src/*.h)
 LIB_OBJS  := $(LIB_SRCS:libvirtlab/src/%.c=$(B)/lib/obj/%.o)
 SAN_OBJS  := $(LIB_SRCS:libvirtlab/src/%.c=$(B)/lib-san/obj/%.o)
 LIB_TESTS := $(patsubst libvirtlab/tests/%.c,$(B)/tests/%,\
@@ -37,11 +38,11 @@ deps:
 lib: $(B)/lib/libvirtlab.a $(B)/lib/libvirtlab.so $(B)/lib/virtlab.pc \
      $(B)/lib-san/libvirtlab.a
 
-$(B)/lib/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS)
+$(B)/lib/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS) $(LIB_PRIV)
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) $(LIB_CFLAGS) -c -o $@ $<
 
-$(B)/lib-san/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS)
+$(B)/lib-san/obj/%.o: libvirtlab/src/%.c $(LIB_HDRS) $(LIB_PRIV)
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) $(SAN_CFLAGS) -c -o $@ $<
 
