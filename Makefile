@@ -113,6 +113,7 @@ $(B)/tests/%_test: libvirtlab/tests/%_test.c $(wildcard libvirtlab/tests/*.h) \
 
 $(B)/tests/%_test: autograder/tests/%_test.c $(filter-out autograder/main.c,\
                    $(GRADE_SRCS)) $(wildcard autograder/*.h) \
+                   $(wildcard autograder/tests/*.h) \
                    $(B)/lib-san/libvirtlab.a
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) -Iautograder $(SAN_CFLAGS) -DVL_ROOT='"$(ROOT)"' \

@@ -1,0 +1,47 @@
+/*
+ * runner.h - grade one lab: assemble its stages, build, run the tests under
+ * a limit, read the TAP report and score it against the rubric.
+ */
+#ifndef VG_RUNNER_H
+#define VG_RUNNER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "grade.h"
+#include "manifest.h"
+
+struct vg_grade_opts {
+    const char *root;       /* the course tree: tests, solutions, build.mk */
+    const char *submission; /* shaped like labs/: <slug>/<stage file> */
+    int timeout_sec;        /* limit of one lab's test run; 0: manifest's */
+    bool keep;              /* keep the work folders, and say where */
+    bool verbose;           /* show commands and the tests' own output */
+    FILE *progress;         /* "building 01-kvm-basics..."; NULL: quiet */
+};
+
+/* Bytes of the test binary's output kept for the report. */
+#define VG_RUN_OUTPUT_CAP (64u << 10)
+/* Bytes of TAP report read; a longer one is cut (and so incomplete). */
+#define VG_TAP_CAP        (4u << 20)
+
+/*
+ * Grade lab m of o->submission into *lab (initialized here). Whatever goes
+ * wrong with the lab, the student's fault or the grader's, is recorded in
+ * lab->outcome and lab->message: the return value is negative only when
+ * grading must stop altogether (-EINTR: the grader was interrupted). The
+ * work folder is removed on every path unless o->keep.
+ */
+int vg_grade_lab(const struct vg_grade_opts *o, const struct vg_manifests *all,
+                 const struct vg_manifest *m, struct vg_lab *lab);
+
+/*
+ * The run step alone: run WORK/out/stage-test --tap=WORK/out/results.tap
+ * under the limit, then record the outcome and score every rubric test in
+ * *lab (already initialized). Same return values as vg_grade_lab().
+ */
+int vg_run_stage_test(const struct vg_grade_opts *o,
+                      const struct vg_manifest *m, const char *work,
+                      struct vg_lab *lab);
+
+#endif
