@@ -2,7 +2,11 @@
 # lint.sh - check that every C source and header follows .clang-format.
 set -eu
 cd "$(dirname "$0")/.."
-files=$(git ls-files -co --exclude-standard '*.c' '*.h')
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    files=$(git ls-files -co --exclude-standard '*.c' '*.h')
+else
+    files=$(find . -path ./build -prune -o -name '*.[ch]' -print | sed 's|^\./||')
+fi
 bad=""
 for f in $files; do
     [ -f "$f" ] || continue
