@@ -59,5 +59,5 @@ echo
 if [ $failed -ne 0 ]; then
     printf "failed steps:$failures\n"
 fi
-echo "make test: $passed passed, $failed failed, $skipped skipped"
+echo "steps: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
