@@ -10,7 +10,6 @@
 
 #include "crlog.h"
 #include "fsutil.h"
-#include "text.h"
 #include "rubric.h"
 #include "spawn.h"
 #include "stage.h"
