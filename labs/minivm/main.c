@@ -1,8 +1,8 @@
 /*
  * main.c - the minivm command line.
  *
- *   minivm run GUEST.bin [--mem SIZE] [--max-exits N] [--timeout SEC]
- *                        [--trace] [--regs]
+ *   minivm run GUEST.bin [--mode real|protected|long] [--mem SIZE]
+ *                        [--max-exits N] [--timeout SEC] [--trace] [--regs]
  *
  * Exit status: 0 the guest halted; 1 it stopped abnormally (unhandled exit,
  * triple fault, exit limit, timeout) or KVM failed; 2 bad command line or
@@ -22,11 +22,14 @@ static void usage(FILE *out)
 {
     fputs("usage: minivm run GUEST.bin [options]\n"
           "\n"
-          "Run a flat real-mode guest image, loaded at 0x1000, until it\n"
-          "halts. Bytes it writes to port 0xe9 are printed on stdout.\n"
+          "Run a flat guest image, loaded at 0x1000 and started there,\n"
+          "until it halts. Bytes it writes to port 0xe9 are printed on\n"
+          "stdout.\n"
           "\n"
           "options:\n"
-          "  --mem SIZE       guest memory (default 1M; K, M, G suffixes)\n"
+          "  --mode MODE      the CPU mode the guest starts in: real\n"
+          "                   (default, lab 01), protected or long (lab 02)\n"
+          "  --mem SIZE       guest memory (default 4M; K, M, G suffixes)\n"
           "  --max-exits N    stop a guest after N exits (default none)\n"
           "  --timeout SEC    stop a guest after SEC seconds (default 10,\n"
           "                   0 for none)\n"
@@ -47,6 +50,7 @@ static int parse_args(int argc, char **argv, struct mvm_options *opt,
                       const char **guest, bool *regs)
 {
     static const struct option longopts[] = {
+        {"mode", required_argument, NULL, 'M'},
         {"mem", required_argument, NULL, 'm'},
         {"max-exits", required_argument, NULL, 'x'},
         {"timeout", required_argument, NULL, 't'},
@@ -60,6 +64,10 @@ static int parse_args(int argc, char **argv, struct mvm_options *opt,
 
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
+        case 'M':
+            if (mvm_parse_mode(optarg, &opt->mode) < 0)
+                return vl_err_ctx(-EINVAL, "--mode");
+            break;
         case 'm':
             if (mvm_parse_size(optarg, &opt->mem_size) < 0)
                 return vl_err_ctx(-EINVAL, "--mem");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "virtlab/cleanup.h"
+#include "virtlab/x86.h"
 
 void mvm_options_default(struct mvm_options *opt)
 {
@@ -74,9 +75,81 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
         return vl_err_ctx(r, "loading the guest image");
     if ((r = mvm_create_vcpu(vm)) < 0)
         return vl_err_ctx(r, "creating the vCPU");
-    if ((r = mvm_reset_vcpu(vm, MVM_LOAD_ADDR)) < 0)
-        return vl_err_ctx(r, "setting up the vCPU's registers");
+    switch (vm->opt.mode) {
+    case MVM_MODE_REAL:
+        if ((r = mvm_reset_vcpu(vm, MVM_LOAD_ADDR)) < 0)
+            return vl_err_ctx(r, "setting up the vCPU's registers");
+        break;
+    case MVM_MODE_PROTECTED:
+        if ((r = mvm_enter_protected(vm, MVM_LOAD_ADDR)) < 0)
+            return vl_err_ctx(r, "entering protected mode");
+        break;
+    case MVM_MODE_LONG:
+        if ((r = mvm_build_page_tables(vm)) < 0)
+            return vl_err_ctx(r, "building the page tables");
+        if ((r = mvm_enter_long(vm, MVM_LOAD_ADDR)) < 0)
+            return vl_err_ctx(r, "entering long mode");
+        break;
+    }
     return 0;
+}
+
+void *mvm_gpa(struct minivm *vm, uint64_t gpa, size_t len)
+{
+    if (!vm->mem || gpa > vm->mem_size || len > vm->mem_size - gpa) {
+        vl_err_plain(EFAULT,
+                     "guest-physical [0x%llx, +0x%zx) is not in "
+                     "the guest's %zu bytes of memory",
+                     (unsigned long long)gpa, len, vm->mem_size);
+        return NULL;
+    }
+    return vm->mem + gpa;
+}
+
+uint64_t *mvm_pt_alloc(struct minivm *vm, uint64_t *gpa)
+{
+    uint64_t *page;
+
+    if (vm->pt_next == 0)
+        vm->pt_next = MVM_PT_BASE;
+    if (vm->pt_next >= MVM_PT_END) {
+        vl_err_plain(ENOMEM,
+                     "out of page-table pages: [0x%x, 0x%x) is "
+                     "used up",
+                     MVM_PT_BASE, MVM_PT_END);
+        return NULL;
+    }
+    page = mvm_gpa(vm, vm->pt_next, VL_PAGE_4K);
+    if (!page)
+        return NULL;
+    memset(page, 0, VL_PAGE_4K);
+    *gpa = vm->pt_next;
+    vm->pt_next += VL_PAGE_4K;
+    return page;
+}
+
+static const char *const mode_names[] = {
+    [MVM_MODE_REAL] = "real",
+    [MVM_MODE_PROTECTED] = "protected",
+    [MVM_MODE_LONG] = "long",
+};
+
+const char *mvm_mode_name(enum mvm_mode mode)
+{
+    return (unsigned)mode < 3 ? mode_names[mode] : "?";
+}
+
+int mvm_parse_mode(const char *text, enum mvm_mode *mode)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (!strcmp(text, mode_names[i])) {
+            *mode = (enum mvm_mode)i;
+            return 0;
+        }
+    return vl_err_plain(EINVAL,
+                        "unknown mode \"%s\": use real, protected "
+                        "or long",
+                        text);
 }
 
 /* ---- the wall-clock guard --------------------------------------------

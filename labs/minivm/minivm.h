@@ -26,9 +26,25 @@
 #define MVM_DEBUG_PORT                                                         \
     0xe9 /* the "port E9 hack" debug console of                                \
           * Bochs and QEMU: a byte written is printed */
-#define MVM_DEFAULT_MEM (1u << 20)
+#define MVM_DEFAULT_MEM (4u << 20)
+
+/* Guest-physical layout of lab 02 (protected and long mode). */
+#define MVM_GDT_ADDR     0x0500 /* the GDT: MVM_GDT_ENTRIES entries */
+#define MVM_GDT_ENTRIES  4
+#define MVM_SEL_CODE32   0x08           /* GDT[1]: flat 32-bit code */
+#define MVM_SEL_DATA     0x10           /* GDT[2]: flat data */
+#define MVM_SEL_CODE64   0x18           /* GDT[3]: 64-bit code */
+#define MVM_PT_BASE      0x10000        /* page-table pages come from here */
+#define MVM_PT_END       0x30000        /* ... up to here (32 pages) */
+#define MVM_HIGH_VADDR   0x100000000ULL /* 4 GiB: no 32-bit address reaches */
+#define MVM_HIGH_PHYS    0x200000       /* ... mapped to this 2 MiB page */
+#define MVM_LONG_MIN_MEM (4u << 20)     /* long mode maps MVM_HIGH_PHYS */
+
+/* The CPU mode minivm puts the vCPU in before the first instruction. */
+enum mvm_mode { MVM_MODE_REAL, MVM_MODE_PROTECTED, MVM_MODE_LONG };
 
 struct mvm_options {
+    enum mvm_mode mode; /* --mode real|protected|long */
     size_t mem_size;    /* --mem: bytes of guest RAM at guest-physical 0 */
     uint64_t max_exits; /* --max-exits: stop after this many (0 = none) */
     unsigned timeout_s; /* --timeout: wall-clock limit (0 = none) */
@@ -51,6 +67,9 @@ struct minivm {
     size_t mem_size;
 
     uint64_t exits; /* exits handled by mvm_run so far */
+
+    uint64_t pt_root; /* lab 02: guest-physical address of the PML4 */
+    uint64_t pt_next; /* lab 02: next free page-table page */
 };
 
 /* What mvm_handle_exit() asks the run loop to do next (or < 0: error). */
@@ -67,16 +86,29 @@ int mvm_reset_vcpu(struct minivm *vm, uint64_t entry); /* TODO 6 */
 int mvm_handle_exit(struct minivm *vm);                /* TODO 7 */
 int mvm_run(struct minivm *vm);                        /* TODO 8 */
 
+/* ---- lab 02: CPU modes (labs/02-cpu-modes/modes.c) ------------------ */
+uint64_t mvm_gdt_descriptor(uint32_t base, uint32_t limit, uint8_t access,
+                            uint8_t flags); /* TODO 1 */
+void mvm_segment_from_descriptor(uint64_t desc, uint16_t selector,
+                                 struct kvm_segment *seg);     /* TODO 2 */
+int mvm_setup_gdt(struct minivm *vm, struct kvm_sregs *sregs); /* TODO 3 */
+int mvm_enter_protected(struct minivm *vm, uint64_t entry);    /* TODO 4 */
+int mvm_map_page(struct minivm *vm, uint64_t va, uint64_t pa,
+                 uint64_t page_size);                  /* TODO 5 */
+int mvm_build_page_tables(struct minivm *vm);          /* TODO 6 */
+int mvm_enter_long(struct minivm *vm, uint64_t entry); /* TODO 7 */
+
 /* ---- the driver (labs/minivm/minivm.c): not a lab, read it freely --- */
 
-/* Defaults for every option: 1 MiB, no limits, stdout/stderr. */
+/* Defaults for every option: real mode, 4 MiB, no limits, stdout/stderr. */
 void mvm_options_default(struct mvm_options *opt);
 /* Mark every resource "not created yet", so mvm_destroy() is always safe. */
 void mvm_init(struct minivm *vm, const struct mvm_options *opt);
 /* Free whatever was created: mappings and fds, in reverse order. */
 void mvm_destroy(struct minivm *vm);
 
-/* Steps 1-6 for a flat image loaded at MVM_LOAD_ADDR. */
+/* Lab 01's steps for a flat image loaded at MVM_LOAD_ADDR, then the vCPU
+ * set up for vm->opt.mode (lab 02). */
 int mvm_boot_flat(struct minivm *vm, const void *image, size_t len);
 /* mvm_run() under the --timeout wall-clock limit. */
 int mvm_run_guarded(struct minivm *vm);
@@ -93,6 +125,19 @@ const char *mvm_exit_text(struct minivm *vm);
  */
 int mvm_todo(const char *lab, const char *file, int step, const char *what);
 #define MVM_TODO(step, what) mvm_todo(MVM_LAB, MVM_STAGE_FILE, step, what)
+
+/*
+ * A zeroed 4 KiB page for a page table, from [MVM_PT_BASE, MVM_PT_END):
+ * its guest-physical address in *gpa, its host address as the result, or
+ * NULL (-ENOMEM recorded) when the area is used up or not in guest memory.
+ */
+uint64_t *mvm_pt_alloc(struct minivm *vm, uint64_t *gpa);
+/* Host pointer to guest-physical [gpa, gpa+len), or NULL if not in RAM. */
+void *mvm_gpa(struct minivm *vm, uint64_t gpa, size_t len);
+
+/* "real", "protected", "long"; and back (-EINVAL for another word). */
+const char *mvm_mode_name(enum mvm_mode mode);
+int mvm_parse_mode(const char *text, enum mvm_mode *mode);
 
 /* Read a whole file into a malloc()ed buffer. */
 int mvm_read_file(const char *path, void **data, size_t *len);

@@ -1,0 +1,125 @@
+/*
+ * mvm_test.h - fixtures shared by the tests of every minivm lab.
+ *
+ * Each test runs in its own process (Criterion forks), so the one `vm`
+ * below is fresh in every test. boot_with_libvirtlab() sets a VM up with
+ * libvirtlab, the reference for lab 01, so a lab's tests do not depend on
+ * the student's lab 01.
+ */
+#ifndef MVM_TEST_H
+#define MVM_TEST_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "helpers.h"
+#include "minivm.h"
+#include "virtlab/kvm.h"
+
+#define PAGE 4096
+
+struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static inline void capture_open(struct capture *c)
+{
+    *c = (struct capture){0};
+    c->f = open_memstream(&c->buf, &c->len);
+    cr_assert(c->f, "open_memstream failed");
+}
+
+static const char *capture_text(struct capture *c)
+{
+    fflush(c->f);
+    return c->buf ? c->buf : "";
+}
+
+static inline void capture_close(struct capture *c)
+{
+    fclose(c->f);
+    free(c->buf);
+}
+
+static struct minivm vm __attribute__((unused));
+static struct capture console __attribute__((unused)),
+    log_ __attribute__((unused));
+
+static inline void setup(void)
+{
+    struct mvm_options opt;
+
+    vl_require_kvm();
+    capture_open(&console);
+    capture_open(&log_);
+    mvm_options_default(&opt);
+    opt.console = console.f;
+    opt.log = log_.f;
+    mvm_init(&vm, &opt);
+}
+
+static inline void teardown(void)
+{
+    mvm_destroy(&vm);
+    capture_close(&console);
+    capture_close(&log_);
+}
+
+static inline void load_guest_file(const char *name, void **image, size_t *len)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", VL_GUEST_DIR, name);
+    vl_assert_ok(mvm_read_file(path, image, len));
+}
+
+/*
+ * Set up a VM ready to run `image` with libvirtlab (the reference for
+ * TODOs 1-6) and hand its fds and mappings to `vm`, which frees them.
+ */
+static inline void boot_with_libvirtlab(const void *image, size_t len)
+{
+    struct vl_kvm kvm;
+    struct vl_vm lvm;
+    struct vl_vcpu vcpu;
+    void *mem;
+
+    vl_assert_ok(vl_kvm_open(&kvm));
+    vm.kvm_fd = kvm.fd;
+    vl_assert_ok(vl_vm_create(&lvm, &kvm));
+    vm.vm_fd = lvm.fd;
+    vl_assert_ok(vl_vm_add_memory(&lvm, 0, 0, vm.opt.mem_size, 0, &mem));
+    vm.mem = mem;
+    vm.mem_size = vm.opt.mem_size;
+    vl_assert_ok(vl_vm_write(&lvm, MVM_LOAD_ADDR, image, len));
+    vl_assert_ok(vl_vcpu_create(&vcpu, &lvm, 0));
+    vm.vcpu_fd = vcpu.fd;
+    vm.run = vcpu.run;
+    vm.run_size = vcpu.run_size;
+    vl_assert_ok(vl_vcpu_reset_real(&vcpu, MVM_LOAD_ADDR, MVM_STACK_TOP));
+}
+
+static inline void boot_guest_file(const char *name)
+{
+    void *image;
+    size_t len;
+
+    load_guest_file(name, &image, &len);
+    boot_with_libvirtlab(image, len);
+    free(image);
+}
+
+/* One KVM_RUN, checked: what the run loop of TODO 8 does each time. */
+static inline uint32_t run_once(void)
+{
+    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_RUN, 0), 0, "KVM_RUN: %s",
+                 strerror(errno));
+    return vm.run->exit_reason;
+}
+
+#endif
