@@ -34,6 +34,13 @@ echo
 echo "\$ minivm run $G/triple.bin"
 $B/bin/minivm run $G/triple.bin 2>&1 | sed -n '1,2p' | cut -c1-300
 
+say "== 5. CPU modes (lab 02): the vCPU starts in protected or long mode"
+echo "\$ minivm run $G/prot32.bin --mode protected"
+$B/bin/minivm run $G/prot32.bin --mode protected
+echo
+echo "\$ minivm run $G/long64.bin --mode long --regs   # R15 = the 64-bit sum"
+$B/bin/minivm run $G/long64.bin --mode long --regs 2>&1 | sed -n '1,2p;6p'
+
 say "== Next"
 cat <<'TXT'
 minivm above was built from solutions/. Yours lives in labs/:

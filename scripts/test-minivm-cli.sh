@@ -59,6 +59,16 @@ expect "memory not page-aligned" 2 "multiple of the page size" -- \
 expect "no command" 2 "usage: minivm run" -- $MINIVM
 expect "two guests" 2 "exactly one guest" -- $MINIVM run a b
 expect "--help" 0 "--max-exits N" -- $MINIVM --help
+expect "--mode protected runs a 32-bit guest" 0 \
+    "^32-bit protected mode: CR0.PE=1, CS=0x08$" -- \
+    $MINIVM run $G/prot32.bin --mode protected
+expect "--mode long runs a 64-bit guest" 0 \
+    "^64-bit long mode: EFER.LMA=1, wrote above 4 GiB$" -- \
+    $MINIVM run $G/long64.bin --mode long
+expect "long mode needs 4 MiB" 2 "at least 4 MiB of guest memory \(--mem 4M\)" -- \
+    $MINIVM run $G/long64.bin --mode long --mem 1M
+expect "unknown mode" 2 "--mode: unknown mode \"virtual\"" -- \
+    $MINIVM run $G/hello.bin --mode virtual
 : >"$tmp/empty.bin"
 expect "empty image" 2 "empty" -- $MINIVM run "$tmp/empty.bin"
 expect "skeleton names the first TODO" 3 \
