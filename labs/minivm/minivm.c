@@ -227,6 +227,11 @@ const char *mvm_exit_text(struct minivm *vm)
     return line;
 }
 
+int mvm_unhandled_exit(struct minivm *vm)
+{
+    return vl_err_plain(EIO, "unhandled exit: %s", mvm_exit_text(vm));
+}
+
 void mvm_trace_exit(struct minivm *vm)
 {
     fprintf(vm->opt.log, "minivm: exit %llu: %s\n",

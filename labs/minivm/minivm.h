@@ -113,6 +113,13 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len);
 /* mvm_run() under the --timeout wall-clock limit. */
 int mvm_run_guarded(struct minivm *vm);
 
+/*
+ * Exits lab 01's mvm_handle_exit() leaves to later stages: KVM_EXIT_MMIO
+ * goes to lab 03's mvm_handle_mmio(); anything else fails with -EIO and
+ * "unhandled exit: <the exit, decoded>".
+ */
+int mvm_unhandled_exit(struct minivm *vm);
+
 /* Print one decoded exit ("exit 3: KVM_EXIT_IO out port 0xe9 ...") to log. */
 void mvm_trace_exit(struct minivm *vm);
 /* Describe the current exit as text with its RIP (for error messages). */
