@@ -124,6 +124,7 @@ static void explain_stop(struct minivm *vm)
         fprintf(stderr, "minivm: %s\n", why);
     fprintf(stderr, "minivm: vCPU state at the stop:\n");
     vl_vcpu_fd_dump(stderr, vm->vcpu_fd);
+    mvm_explain_state(vm, stderr);
 }
 
 int main(int argc, char **argv)

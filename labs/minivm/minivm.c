@@ -18,6 +18,7 @@
 
 #include "virtlab/cleanup.h"
 #include "virtlab/x86.h"
+#include "virtlab/x86_check.h"
 
 void mvm_options_default(struct mvm_options *opt)
 {
@@ -225,6 +226,35 @@ const char *mvm_exit_text(struct minivm *vm)
         regs.rip = 0;
     vl_exit_describe(vm->run, regs.rip, line, sizeof(line));
     return line;
+}
+
+int mvm_sregs_error(struct minivm *vm, const struct kvm_sregs *sregs)
+{
+    struct vl_x86_report rep;
+    int r = vl_err(errno, "KVM_SET_SREGS");
+
+    /* KVM only says EINVAL; the checker says which field is wrong. */
+    vl_x86_check_state(sregs, NULL, vm->mem, vm->mem_size, &rep);
+    vl_x86_report_hint(&rep);
+    return r;
+}
+
+void mvm_explain_state(struct minivm *vm, FILE *out)
+{
+    struct vl_x86_report rep;
+    struct kvm_sregs sregs;
+    struct kvm_regs regs;
+    char text[4096];
+
+    if (vm->vcpu_fd < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0 ||
+        ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+        return;
+    if (vl_x86_check_state(&sregs, &regs, vm->mem, vm->mem_size, &rep) < 0 ||
+        rep.n == 0)
+        return;
+    vl_x86_report_format(&rep, text, sizeof(text));
+    fprintf(out, "minivm: the vCPU state looks wrong (%s):\n%s",
+            vl_x86_mode_name(&sregs), text);
 }
 
 int mvm_unhandled_exit(struct minivm *vm)

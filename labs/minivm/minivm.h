@@ -114,6 +114,14 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len);
 int mvm_run_guarded(struct minivm *vm);
 
 /*
+ * KVM_SET_SREGS refused `sregs` (errno set): record that, with a hint per
+ * inconsistency libvirtlab's checker finds in them, and return -errno.
+ */
+int mvm_sregs_error(struct minivm *vm, const struct kvm_sregs *sregs);
+/* Print the checker's findings on the vCPU's current state, if any. */
+void mvm_explain_state(struct minivm *vm, FILE *out);
+
+/*
  * Exits lab 01's mvm_handle_exit() leaves to later stages: KVM_EXIT_MMIO
  * goes to lab 03's mvm_handle_mmio(); anything else fails with -EIO and
  * "unhandled exit: <the exit, decoded>".

@@ -152,8 +152,9 @@ static int set_entry_regs(struct minivm *vm, uint64_t entry)
  * KVM_GET_SREGS, then mvm_setup_gdt(); set CR0.PE; load CS with
  * MVM_SEL_CODE32 and DS, ES, FS, GS, SS with MVM_SEL_DATA - each from its
  * GDT entry, as the CPU would on a far jump and segment loads (use
- * load_segment() above). KVM_SET_SREGS; if it fails, say so with the
- * errno. Then set_entry_regs(vm, entry).
+ * load_segment() above). KVM_SET_SREGS; if KVM refuses the state, return
+ * mvm_sregs_error(vm, &sregs): it names the field KVM did not like. Then
+ * set_entry_regs(vm, entry).
  */
 int mvm_enter_protected(struct minivm *vm, uint64_t entry)
 {
@@ -178,7 +179,7 @@ int mvm_enter_protected(struct minivm *vm, uint64_t entry)
     load_segment(vm, &sregs.gs, MVM_SEL_DATA);
     load_segment(vm, &sregs.ss, MVM_SEL_DATA);
     if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-        return vl_err(errno, "KVM_SET_SREGS");
+        return mvm_sregs_error(vm, &sregs);
     return set_entry_regs(vm, entry);
     /* SOLUTION END */
 }
@@ -318,7 +319,8 @@ int mvm_build_page_tables(struct minivm *vm)
  *  - CR0.PE and CR0.PG;
  *  - CS from MVM_SEL_CODE64 (L = 1: 64-bit code), the data segments from
  *    MVM_SEL_DATA;
- * then KVM_SET_SREGS and set_entry_regs(vm, entry).
+ * then KVM_SET_SREGS (mvm_sregs_error() if refused) and
+ * set_entry_regs(vm, entry).
  */
 int mvm_enter_long(struct minivm *vm, uint64_t entry)
 {
@@ -347,7 +349,7 @@ int mvm_enter_long(struct minivm *vm, uint64_t entry)
     load_segment(vm, &sregs.gs, MVM_SEL_DATA);
     load_segment(vm, &sregs.ss, MVM_SEL_DATA);
     if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-        return vl_err(errno, "KVM_SET_SREGS");
+        return mvm_sregs_error(vm, &sregs);
     return set_entry_regs(vm, entry);
     /* SOLUTION END */
 }
