@@ -40,6 +40,8 @@ void mvm_init(struct minivm *vm, const struct mvm_options *opt)
 
 void mvm_destroy(struct minivm *vm)
 {
+    int i;
+
     if (vm->run)
         munmap(vm->run, vm->run_size);
     vm->run = NULL;
@@ -50,6 +52,9 @@ void mvm_destroy(struct minivm *vm)
     if (vm->mem)
         munmap(vm->mem, vm->mem_size);
     vm->mem = NULL;
+    for (i = 0; i < vm->nslots; i++)
+        munmap(vm->slots[i].hva, vm->slots[i].size);
+    vm->nslots = 0;
     vl_close(&vm->kvm_fd);
 }
 
@@ -259,6 +264,8 @@ void mvm_explain_state(struct minivm *vm, FILE *out)
 
 int mvm_unhandled_exit(struct minivm *vm)
 {
+    if (vm->run->exit_reason == KVM_EXIT_MMIO)
+        return mvm_handle_mmio(vm);
     return vl_err_plain(EIO, "unhandled exit: %s", mvm_exit_text(vm));
 }
 

@@ -40,6 +40,21 @@
 #define MVM_HIGH_PHYS    0x200000       /* ... mapped to this 2 MiB page */
 #define MVM_LONG_MIN_MEM (4u << 20)     /* long mode maps MVM_HIGH_PHYS */
 
+/* Lab 03: memory slots beyond slot 0 (RAM at guest-physical 0). */
+#define MVM_MAX_SLOTS 8
+
+struct mvm_slot {
+    uint32_t slot;  /* KVM's slot number: 1, 2, ... */
+    uint32_t flags; /* KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES */
+    uint64_t gpa;   /* guest-physical address of the first byte */
+    uint64_t size;  /* bytes, a multiple of the page size */
+    uint8_t *hva;   /* host address of the first byte */
+};
+
+/* Permissions mvm_walk() found along the path of a virtual address. */
+#define MVM_WALK_WRITABLE 1u
+#define MVM_WALK_USER     2u
+
 /* The CPU mode minivm puts the vCPU in before the first instruction. */
 enum mvm_mode { MVM_MODE_REAL, MVM_MODE_PROTECTED, MVM_MODE_LONG };
 
@@ -70,6 +85,10 @@ struct minivm {
 
     uint64_t pt_root; /* lab 02: guest-physical address of the PML4 */
     uint64_t pt_next; /* lab 02: next free page-table page */
+
+    struct mvm_slot slots[MVM_MAX_SLOTS]; /* lab 03: more memory slots */
+    int nslots;
+    uint64_t rom_writes; /* lab 03: guest writes to read-only slots */
 };
 
 /* What mvm_handle_exit() asks the run loop to do next (or < 0: error). */
@@ -97,6 +116,16 @@ int mvm_map_page(struct minivm *vm, uint64_t va, uint64_t pa,
                  uint64_t page_size);                  /* TODO 5 */
 int mvm_build_page_tables(struct minivm *vm);          /* TODO 6 */
 int mvm_enter_long(struct minivm *vm, uint64_t entry); /* TODO 7 */
+
+/* ---- lab 03: guest memory (labs/03-guest-memory/memory.c) ----------- */
+int mvm_add_slot(struct minivm *vm, uint64_t gpa, uint64_t size,
+                 uint32_t flags);                                 /* TODO 1 */
+void *mvm_guest_ptr(struct minivm *vm, uint64_t gpa, size_t len); /* TODO 2 */
+int mvm_handle_mmio(struct minivm *vm);                           /* TODO 3 */
+int mvm_walk(struct minivm *vm, uint64_t cr3, uint64_t va, uint64_t *pa,
+             unsigned *perms); /* TODO 4 */
+int mvm_dirty_pages(struct minivm *vm, uint32_t slot, uint64_t *gpas,
+                    size_t max); /* TODO 5 */
 
 /* ---- the driver (labs/minivm/minivm.c): not a lab, read it freely --- */
 

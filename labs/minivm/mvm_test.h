@@ -18,6 +18,7 @@
 #include "helpers.h"
 #include "minivm.h"
 #include "virtlab/kvm.h"
+#include "virtlab/x86.h"
 
 #define PAGE 4096
 
@@ -34,7 +35,7 @@ static inline void capture_open(struct capture *c)
     cr_assert(c->f, "open_memstream failed");
 }
 
-static const char *capture_text(struct capture *c)
+static inline const char *capture_text(struct capture *c)
 {
     fflush(c->f);
     return c->buf ? c->buf : "";
@@ -120,6 +121,39 @@ static inline uint32_t run_once(void)
     cr_assert_eq(ioctl(vm.vcpu_fd, KVM_RUN, 0), 0, "KVM_RUN: %s",
                  strerror(errno));
     return vm.run->exit_reason;
+}
+
+static inline struct kvm_sregs get_sregs(void)
+{
+    struct kvm_sregs s;
+
+    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_GET_SREGS, &s), 0, "KVM_GET_SREGS");
+    return s;
+}
+
+/* The guest-physical address `va` translates to, through KVM_TRANSLATE
+ * (api.rst 4.15), or UINT64_MAX when the vCPU's tables do not map it. */
+static inline uint64_t translate(uint64_t va)
+{
+    struct kvm_translation tr = {.linear_address = va};
+
+    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_TRANSLATE, &tr), 0, "KVM_TRANSLATE");
+    return tr.valid ? tr.physical_address : UINT64_MAX;
+}
+
+/* Point the vCPU at vm.pt_root in long mode, with values of our own, so
+ * tests can ask KVM to walk page tables without the student's lab 02. */
+static inline void paging_on_with_libvirtlab(void)
+{
+    struct kvm_sregs s = get_sregs();
+
+    s.cr3 = vm.pt_root;
+    s.cr4 |= VL_CR4_PAE;
+    s.efer |= VL_EFER_LME | VL_EFER_LMA;
+    s.cr0 |= VL_CR0_PE | VL_CR0_PG;
+    s.cs.l = 1;
+    s.cs.db = 0;
+    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_SET_SREGS, &s), 0, "KVM_SET_SREGS");
 }
 
 #endif

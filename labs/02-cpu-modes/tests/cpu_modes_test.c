@@ -30,39 +30,6 @@ static void boot_empty(void)
     boot_with_libvirtlab(hlt, sizeof(hlt));
 }
 
-static struct kvm_sregs get_sregs(void)
-{
-    struct kvm_sregs s;
-
-    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_GET_SREGS, &s), 0, "KVM_GET_SREGS");
-    return s;
-}
-
-/* The guest-physical address `va` translates to, through KVM_TRANSLATE
- * (api.rst 4.15), or UINT64_MAX when the vCPU's tables do not map it. */
-static uint64_t translate(uint64_t va)
-{
-    struct kvm_translation tr = {.linear_address = va};
-
-    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_TRANSLATE, &tr), 0, "KVM_TRANSLATE");
-    return tr.valid ? tr.physical_address : UINT64_MAX;
-}
-
-/* Point the vCPU at vm.pt_root in long mode, with libvirtlab's values, so
- * the tests of TODOs 5 and 6 can ask KVM to walk your tables. */
-static void paging_on_with_libvirtlab(void)
-{
-    struct kvm_sregs s = get_sregs();
-
-    s.cr3 = vm.pt_root;
-    s.cr4 |= VL_CR4_PAE;
-    s.efer |= VL_EFER_LME | VL_EFER_LMA;
-    s.cr0 |= VL_CR0_PE | VL_CR0_PG;
-    s.cs.l = 1;
-    s.cs.db = 0;
-    cr_assert_eq(ioctl(vm.vcpu_fd, KVM_SET_SREGS, &s), 0, "KVM_SET_SREGS");
-}
-
 static uint64_t table_entry(uint64_t table_gpa, unsigned index)
 {
     uint64_t e;
