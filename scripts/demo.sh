@@ -41,6 +41,16 @@ echo
 echo "\$ minivm run $G/long64.bin --mode long --regs   # R15 = the 64-bit sum"
 $B/bin/minivm run $G/long64.bin --mode long --regs 2>&1 | sed -n '1,2p;6p'
 
+say "== 6. Guest memory (lab 03): ROM, holes and the dirty log"
+printf R >"${TMPDIR:-/tmp}/virtlab-demo-rom.img"
+echo "\$ minivm run $G/rom.bin --mode protected --rom 0x800000=rom.img   # rom.img holds 'R'"
+$B/bin/minivm run $G/rom.bin --mode protected \
+    --rom 0x800000="${TMPDIR:-/tmp}/virtlab-demo-rom.img" 2>&1 | sed -n '1,2p' | cut -c1-160
+rm -f "${TMPDIR:-/tmp}/virtlab-demo-rom.img"
+echo
+echo "\$ minivm run $G/dirty.bin --mode protected --ram 0xc00000=64K --dirty"
+$B/bin/minivm run $G/dirty.bin --mode protected --ram 0xc00000=64K --dirty
+
 say "== Next"
 cat <<'TXT'
 minivm above was built from solutions/. Yours lives in labs/:

@@ -69,6 +69,20 @@ expect "long mode needs 4 MiB" 2 "at least 4 MiB of guest memory \(--mem 4M\)" -
     $MINIVM run $G/long64.bin --mode long --mem 1M
 expect "unknown mode" 2 "--mode: unknown mode \"virtual\"" -- \
     $MINIVM run $G/hello.bin --mode virtual
+printf R >"$tmp/rom.img"
+expect "--rom: read, write ignored, read again" 1 "^RR$" -- \
+    $MINIVM run $G/rom.bin --mode protected --rom 0x800000="$tmp/rom.img"
+expect "--rom: a hole stops the guest" 1 "unbacked guest-physical 0xa00000" -- \
+    $MINIVM run $G/rom.bin --mode protected --rom 0x800000="$tmp/rom.img"
+expect "--ram --dirty lists the pages written" 0 \
+    "4 dirty pages 0xc00000 0xc03000 0xc07000 0xc08000" -- \
+    $MINIVM run $G/dirty.bin --mode protected --ram 0xc00000=64K --dirty
+expect "--ram over RAM is refused" 2 "overlaps RAM" -- \
+    $MINIVM run $G/hello.bin --ram 0x1000=4K
+expect "--rom needs ADDR=FILE" 2 "--rom takes ADDR=FILE" -- \
+    $MINIVM run $G/hello.bin --rom 0x800000
+expect "--rom with a missing file" 2 "open /nonexistent" -- \
+    $MINIVM run $G/hello.bin --rom 0x800000=/nonexistent
 : >"$tmp/empty.bin"
 expect "empty image" 2 "empty" -- $MINIVM run "$tmp/empty.bin"
 expect "skeleton names the first TODO" 3 \

@@ -2,6 +2,7 @@
  * main.c - the minivm command line.
  *
  *   minivm run GUEST.bin [--mode real|protected|long] [--mem SIZE]
+ *                        [--rom ADDR=FILE] [--ram ADDR=SIZE] [--dirty]
  *                        [--max-exits N] [--timeout SEC] [--trace] [--regs]
  *
  * Exit status: 0 the guest halted; 1 it stopped abnormally (unhandled exit,
@@ -15,8 +16,25 @@
 
 #include "minivm.h"
 #include "virtlab/cleanup.h"
+#include "virtlab/x86.h"
 
 enum { EXIT_GUEST = 1, EXIT_USAGE = 2, EXIT_TODO = 3 };
+
+/* A memory slot asked for on the command line (lab 03). */
+struct slot_spec {
+    uint64_t gpa;
+    size_t size;      /* --ram */
+    const char *file; /* --rom: its content */
+};
+
+struct cli {
+    struct mvm_options opt;
+    const char *guest;
+    bool regs;  /* --regs */
+    bool dirty; /* --dirty */
+    struct slot_spec slots[MVM_MAX_SLOTS];
+    int nslots;
+};
 
 static void usage(FILE *out)
 {
@@ -29,7 +47,11 @@ static void usage(FILE *out)
           "options:\n"
           "  --mode MODE      the CPU mode the guest starts in: real\n"
           "                   (default, lab 01), protected or long (lab 02)\n"
-          "  --mem SIZE       guest memory (default 4M; K, M, G suffixes)\n"
+          "  --mem SIZE       guest RAM at 0 (default 4M; K, M, G suffixes)\n"
+          "  --rom ADDR=FILE  a read-only memory slot at ADDR holding FILE\n"
+          "  --ram ADDR=SIZE  more RAM at ADDR, with a dirty log (lab 03)\n"
+          "  --dirty          when the guest halts, list the pages it wrote\n"
+          "                   in each --ram slot\n"
           "  --max-exits N    stop a guest after N exits (default none)\n"
           "  --timeout SEC    stop a guest after SEC seconds (default 10,\n"
           "                   0 for none)\n"
@@ -46,12 +68,51 @@ static int fail(int status, const char *what)
     return status;
 }
 
-static int parse_args(int argc, char **argv, struct mvm_options *opt,
-                      const char **guest, bool *regs)
+static int parse_count(const char *opt, const char *arg, uint64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoull(arg, &end, 0);
+    if (errno || *end || arg[0] == '-' || end == arg)
+        return vl_err_plain(EINVAL, "%s takes a number, not \"%s\"", opt, arg);
+    return 0;
+}
+
+/* "ADDR=VALUE" for --rom and --ram. */
+static int parse_slot(struct cli *c, const char *opt, const char *arg, bool rom)
+{
+    struct slot_spec *s = &c->slots[c->nslots];
+    const char *eq = strchr(arg, '=');
+    char addr[32];
+    int r;
+
+    if (c->nslots == MVM_MAX_SLOTS)
+        return vl_err_plain(ENOSPC, "%s: at most %d slots", opt, MVM_MAX_SLOTS);
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(addr))
+        return vl_err_plain(EINVAL, "%s takes ADDR=%s, not \"%s\"", opt,
+                            rom ? "FILE" : "SIZE", arg);
+    memcpy(addr, arg, (size_t)(eq - arg));
+    addr[eq - arg] = '\0';
+    *s = (struct slot_spec){0};
+    if ((r = parse_count(opt, addr, &s->gpa)) < 0)
+        return r;
+    if (rom)
+        s->file = eq + 1;
+    else if ((r = mvm_parse_size(eq + 1, &s->size)) < 0)
+        return vl_err_ctx(r, "%s", opt);
+    c->nslots++;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cli *c)
 {
     static const struct option longopts[] = {
         {"mode", required_argument, NULL, 'M'},
         {"mem", required_argument, NULL, 'm'},
+        {"rom", required_argument, NULL, 'R'},
+        {"ram", required_argument, NULL, 'A'},
+        {"dirty", no_argument, NULL, 'd'},
         {"max-exits", required_argument, NULL, 'x'},
         {"timeout", required_argument, NULL, 't'},
         {"trace", no_argument, NULL, 'T'},
@@ -59,58 +120,104 @@ static int parse_args(int argc, char **argv, struct mvm_options *opt,
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    char *end;
-    int c;
+    uint64_t n;
+    int ch, r = 0;
 
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
+    while (r == 0 &&
+           (ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
         case 'M':
-            if (mvm_parse_mode(optarg, &opt->mode) < 0)
-                return vl_err_ctx(-EINVAL, "--mode");
+            if ((r = mvm_parse_mode(optarg, &c->opt.mode)) < 0)
+                r = vl_err_ctx(r, "--mode");
             break;
         case 'm':
-            if (mvm_parse_size(optarg, &opt->mem_size) < 0)
-                return vl_err_ctx(-EINVAL, "--mem");
+            if ((r = mvm_parse_size(optarg, &c->opt.mem_size)) < 0)
+                r = vl_err_ctx(r, "--mem");
+            break;
+        case 'R':
+        case 'A':
+            r = parse_slot(c, ch == 'R' ? "--rom" : "--ram", optarg, ch == 'R');
+            break;
+        case 'd':
+            c->dirty = true;
             break;
         case 'x':
-            errno = 0;
-            opt->max_exits = strtoull(optarg, &end, 0);
-            if (errno || *end || optarg[0] == '-')
-                return vl_err_plain(EINVAL,
-                                    "--max-exits takes a count, "
-                                    "not \"%s\"",
-                                    optarg);
+            r = parse_count("--max-exits", optarg, &c->opt.max_exits);
             break;
         case 't':
-            errno = 0;
-            opt->timeout_s = (unsigned)strtoul(optarg, &end, 0);
-            if (errno || *end || optarg[0] == '-')
-                return vl_err_plain(EINVAL,
-                                    "--timeout takes seconds, "
-                                    "not \"%s\"",
-                                    optarg);
+            if ((r = parse_count("--timeout", optarg, &n)) == 0)
+                c->opt.timeout_s = (unsigned)n;
             break;
         case 'T':
-            opt->trace = true;
+            c->opt.trace = true;
             break;
         case 'r':
-            *regs = true;
+            c->regs = true;
             break;
         case 'h':
             usage(stdout);
             exit(0);
         default:
-            return vl_err_plain(EINVAL, "see minivm --help");
+            r = vl_err_plain(EINVAL, "see minivm --help");
         }
     }
+    if (r < 0)
+        return r;
     if (optind >= argc || strcmp(argv[optind], "run"))
         return vl_err_plain(EINVAL, "expected a command: minivm run "
                                     "GUEST.bin (see minivm --help)");
     if (optind + 2 != argc)
         return vl_err_plain(EINVAL, "minivm run takes exactly one guest "
                                     "image (see minivm --help)");
-    *guest = argv[optind + 1];
+    c->guest = argv[optind + 1];
     return 0;
+}
+
+/* Add the --rom and --ram slots (lab 03's mvm_add_slot()). */
+static int add_slots(struct minivm *vm, const struct cli *c)
+{
+    for (int i = 0; i < c->nslots; i++) {
+        const struct slot_spec *s = &c->slots[i];
+        _vl_cleanup_free_ void *data = NULL;
+        size_t len = s->size;
+        uint8_t *where;
+        int r;
+
+        if (s->file && (r = mvm_read_file(s->file, &data, &len)) < 0)
+            return vl_err_ctx(r, "--rom");
+        r = mvm_add_slot(vm, s->gpa, (len + VL_PAGE_4K - 1) & ~(VL_PAGE_4K - 1),
+                         s->file ? KVM_MEM_READONLY : KVM_MEM_LOG_DIRTY_PAGES);
+        if (r < 0)
+            return vl_err_ctx(r, "%s at 0x%llx", s->file ? "--rom" : "--ram",
+                              (unsigned long long)s->gpa);
+        if (data && len && (where = mvm_guest_ptr(vm, s->gpa, len)))
+            memcpy(where, data, len);
+    }
+    return 0;
+}
+
+/* --dirty: the pages the guest wrote in each dirty-logged slot. */
+static void print_dirty(struct minivm *vm)
+{
+    uint64_t gpas[64];
+
+    for (int i = 0; i < vm->nslots; i++) {
+        const struct mvm_slot *s = &vm->slots[i];
+        int n;
+
+        if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+            continue;
+        n = mvm_dirty_pages(vm, s->slot, gpas, 64);
+        if (n < 0) {
+            fprintf(stderr, "minivm: slot %u: %s\n", s->slot, vl_errmsg());
+            continue;
+        }
+        fprintf(stderr, "minivm: slot %u at 0x%llx: %d dirty page%s", s->slot,
+                (unsigned long long)s->gpa, n, n == 1 ? "" : "s");
+        for (int j = 0; j < n && j < 64; j++)
+            fprintf(stderr, " 0x%llx", (unsigned long long)gpas[j]);
+        fprintf(stderr, "%s\n", n > 64 ? " ..." : "");
+    }
 }
 
 /* After an abnormal stop, say what KVM reported and show the vCPU. */
@@ -127,31 +234,45 @@ static void explain_stop(struct minivm *vm)
     mvm_explain_state(vm, stderr);
 }
 
+static void report_halt(struct minivm *vm, const struct cli *c)
+{
+    fprintf(stderr, "minivm: guest halted after %llu exit%s\n",
+            (unsigned long long)vm->exits, vm->exits == 1 ? "" : "s");
+    if (vm->rom_writes)
+        fprintf(stderr, "minivm: %llu write%s to ROM ignored\n",
+                (unsigned long long)vm->rom_writes,
+                vm->rom_writes == 1 ? "" : "s");
+    if (c->dirty)
+        print_dirty(vm);
+    if (c->regs)
+        vl_vcpu_fd_dump(stderr, vm->vcpu_fd);
+}
+
 int main(int argc, char **argv)
 {
     _vl_cleanup_free_ void *image = NULL;
-    struct mvm_options opt;
+    struct cli c = {0};
     struct minivm vm;
-    const char *guest = NULL;
-    bool regs = false;
     size_t len = 0;
     int r;
 
-    mvm_options_default(&opt);
-    opt.timeout_s = 10;
+    mvm_options_default(&c.opt);
+    c.opt.timeout_s = 10;
     /* Keep the guest's output and our messages in order when both go to
      * the same terminal or file. */
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (parse_args(argc, argv, &opt, &guest, &regs) < 0) {
+    if (parse_args(argc, argv, &c) < 0) {
         usage(stderr);
         return fail(EXIT_USAGE, "bad command line");
     }
-    if (mvm_read_file(guest, &image, &len) < 0)
+    if (mvm_read_file(c.guest, &image, &len) < 0)
         return fail(EXIT_USAGE, "cannot load the guest");
 
-    mvm_init(&vm, &opt);
+    mvm_init(&vm, &c.opt);
     r = mvm_boot_flat(&vm, image, len);
-    if (r == -EINVAL || r == -E2BIG) {
+    if (r == 0)
+        r = add_slots(&vm, &c);
+    if (r == -EINVAL || r == -E2BIG || r == -EEXIST || r == -ENOENT) {
         mvm_destroy(&vm);
         return fail(EXIT_USAGE, "cannot start the guest");
     }
@@ -167,10 +288,7 @@ int main(int argc, char **argv)
         mvm_destroy(&vm);
         return EXIT_GUEST;
     }
-    fprintf(stderr, "minivm: guest halted after %llu exit%s\n",
-            (unsigned long long)vm.exits, vm.exits == 1 ? "" : "s");
-    if (regs)
-        vl_vcpu_fd_dump(stderr, vm.vcpu_fd);
+    report_halt(&vm, &c);
     mvm_destroy(&vm);
     return 0;
 }
