@@ -83,6 +83,11 @@ expect "--rom needs ADDR=FILE" 2 "--rom takes ADDR=FILE" -- \
     $MINIVM run $G/hello.bin --rom 0x800000
 expect "--rom with a missing file" 2 "open /nonexistent" -- \
     $MINIVM run $G/hello.bin --rom 0x800000=/nonexistent
+for mode in real protected long; do
+    expect "a guest writing garbage everywhere is stopped ($mode mode)" 1 \
+        "^minivm: guest stopped" -- \
+        $MINIVM run $G/chaos.bin --mode $mode --max-exits 10000 --timeout 5
+done
 : >"$tmp/empty.bin"
 expect "empty image" 2 "empty" -- $MINIVM run "$tmp/empty.bin"
 expect "skeleton names the first TODO" 3 \
