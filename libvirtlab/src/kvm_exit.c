@@ -12,9 +12,8 @@
 #include <sys/ioctl.h>
 #include <string.h>
 
-#define X86_CR0_PE   (1u << 0)
-#define X86_CR0_PG   (1u << 31)
-#define X86_EFER_LMA (1u << 10)
+#include "outbuf.h"
+#include "virtlab/x86_check.h"
 
 static const char *const reason_names[] = {
 #define R(n) [KVM_EXIT_##n] = "KVM_EXIT_" #n
@@ -103,27 +102,6 @@ static const char *exception_name(unsigned vector)
     return "unknown exception";
 }
 
-/* A tiny appender so each case below reads as one sentence. */
-struct out {
-    char *buf;
-    size_t len;
-    size_t used;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
-                  o->used < o->len ? o->len - o->used : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->used += (size_t)n;
-}
-
 static uint64_t le_value(const uint8_t *p, unsigned size)
 {
     uint64_t v = 0;
@@ -133,31 +111,31 @@ static uint64_t le_value(const uint8_t *p, unsigned size)
     return v;
 }
 
-static void describe_io(struct out *o, const struct kvm_run *run)
+static void describe_io(struct vl_outbuf *o, const struct kvm_run *run)
 {
     const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
     int out_dir = run->io.direction == KVM_EXIT_IO_OUT;
 
-    put(o, " %s port 0x%x size %u", out_dir ? "out" : "in", run->io.port,
-        run->io.size);
+    vl__out(o, " %s port 0x%x size %u", out_dir ? "out" : "in", run->io.port,
+            run->io.size);
     if (run->io.count != 1)
-        put(o, " count %u", run->io.count);
+        vl__out(o, " count %u", run->io.count);
     if (!out_dir)
         return;
     if (run->io.size == 1 && isprint(data[0]))
-        put(o, " data '%c'", data[0]);
+        vl__out(o, " data '%c'", data[0]);
     else if (run->io.size == 1 && data[0] == '\n')
-        put(o, " data '\\n'");
+        vl__out(o, " data '\\n'");
     else
-        put(o, " data 0x%" PRIx64, le_value(data, run->io.size));
+        vl__out(o, " data 0x%" PRIx64, le_value(data, run->io.size));
 }
 
-static void describe_mmio(struct out *o, const struct kvm_run *run)
+static void describe_mmio(struct vl_outbuf *o, const struct kvm_run *run)
 {
-    put(o, " %s addr 0x%llx len %u", run->mmio.is_write ? "write" : "read",
-        (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+    vl__out(o, " %s addr 0x%llx len %u", run->mmio.is_write ? "write" : "read",
+            (unsigned long long)run->mmio.phys_addr, run->mmio.len);
     if (run->mmio.is_write)
-        put(o, " data 0x%" PRIx64, le_value(run->mmio.data, run->mmio.len));
+        vl__out(o, " data 0x%" PRIx64, le_value(run->mmio.data, run->mmio.len));
 }
 
 static const char *system_event_name(uint32_t type)
@@ -177,11 +155,11 @@ static const char *system_event_name(uint32_t type)
 int vl_exit_describe(const struct kvm_run *run, uint64_t rip, char *buf,
                      size_t len)
 {
-    struct out o = {buf, len, 0};
+    struct vl_outbuf o = {buf, len, 0};
 
     if (len)
         buf[0] = '\0';
-    put(&o, "%s", vl_exit_reason_name(run->exit_reason));
+    vl__out(&o, "%s", vl_exit_reason_name(run->exit_reason));
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
         describe_io(&o, run);
@@ -190,110 +168,115 @@ int vl_exit_describe(const struct kvm_run *run, uint64_t rip, char *buf,
         describe_mmio(&o, run);
         break;
     case KVM_EXIT_EXCEPTION:
-        put(&o, " %s (vector %u) error code 0x%x",
-            exception_name(run->ex.exception), run->ex.exception,
-            run->ex.error_code);
+        vl__out(&o, " %s (vector %u) error code 0x%x",
+                exception_name(run->ex.exception), run->ex.exception,
+                run->ex.error_code);
         break;
     case KVM_EXIT_FAIL_ENTRY:
-        put(&o, " hardware reason 0x%llx",
+        vl__out(
+            &o, " hardware reason 0x%llx",
             (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
         break;
     case KVM_EXIT_INTERNAL_ERROR:
-        put(&o, " suberror %u", run->internal.suberror);
+        vl__out(&o, " suberror %u", run->internal.suberror);
         break;
     case KVM_EXIT_HYPERCALL:
-        put(&o, " nr %llu", (unsigned long long)run->hypercall.nr);
+        vl__out(&o, " nr %llu", (unsigned long long)run->hypercall.nr);
         break;
     case KVM_EXIT_SYSTEM_EVENT:
-        put(&o, " %s", system_event_name(run->system_event.type));
+        vl__out(&o, " %s", system_event_name(run->system_event.type));
         break;
     case KVM_EXIT_X86_RDMSR:
     case KVM_EXIT_X86_WRMSR:
-        put(&o, " msr 0x%x data 0x%llx", run->msr.index,
-            (unsigned long long)run->msr.data);
+        vl__out(&o, " msr 0x%x data 0x%llx", run->msr.index,
+                (unsigned long long)run->msr.data);
         break;
     default:
         break;
     }
-    put(&o, " at rip 0x%llx", (unsigned long long)rip);
+    vl__out(&o, " at rip 0x%llx", (unsigned long long)rip);
     return (int)o.used;
 }
 
 /* VMX basic exit reasons that mean the VM entry itself failed
  * (SDM Vol. 3C, 27.8 "VM-Entry Failures During or After Loading Guest
  * State"; bit 31 of the exit reason is set for these). */
-static void explain_fail_entry(struct out *o, const struct kvm_run *run)
+static void explain_fail_entry(struct vl_outbuf *o, const struct kvm_run *run)
 {
     uint64_t hw = run->fail_entry.hardware_entry_failure_reason;
     uint32_t basic = (uint32_t)hw & 0xffff;
 
-    put(o,
-        "The CPU refused to enter the guest (VM entry failed on cpu %u, "
-        "hardware reason 0x%llx).\n",
-        run->fail_entry.cpu, (unsigned long long)hw);
+    vl__out(o,
+            "The CPU refused to enter the guest (VM entry failed on cpu %u, "
+            "hardware reason 0x%llx).\n",
+            run->fail_entry.cpu, (unsigned long long)hw);
     if (hw == UINT64_MAX) {
-        put(o, "AMD SVM: VMRUN failed its consistency checks on the guest "
-               "state (APM Vol. 2, 15.5.1).\n");
+        vl__out(o, "AMD SVM: VMRUN failed its consistency checks on the guest "
+                   "state (APM Vol. 2, 15.5.1).\n");
     } else if (basic == 33) {
-        put(o, "Intel VMX exit reason 33: invalid guest state. A register "
-               "value is inconsistent with the CPU mode: check CR0 (PE, PG),"
-               " CR4 (PAE), EFER (LME, LMA), and the segment registers' "
-               "type, present bit, DPL, L and D/B bits (SDM Vol. 3C, 26.3.1"
-               " \"Checks on the Guest State Area\").\n");
+        vl__out(o,
+                "Intel VMX exit reason 33: invalid guest state. A register "
+                "value is inconsistent with the CPU mode: check CR0 (PE, PG),"
+                " CR4 (PAE), EFER (LME, LMA), and the segment registers' "
+                "type, present bit, DPL, L and D/B bits (SDM Vol. 3C, 26.3.1"
+                " \"Checks on the Guest State Area\").\n");
     } else if (basic == 34) {
-        put(o, "Intel VMX exit reason 34: an MSR could not be loaded on "
-               "entry (check the MSRs set with KVM_SET_MSRS).\n");
+        vl__out(o, "Intel VMX exit reason 34: an MSR could not be loaded on "
+                   "entry (check the MSRs set with KVM_SET_MSRS).\n");
     } else if (basic == 41) {
-        put(o, "Intel VMX exit reason 41: a machine-check event during VM "
-               "entry (a host hardware problem).\n");
+        vl__out(o, "Intel VMX exit reason 41: a machine-check event during VM "
+                   "entry (a host hardware problem).\n");
     }
-    put(o, "Dump the registers (--trace) and compare them with the mode you "
-           "meant to set up.");
+    vl__out(o,
+            "Dump the registers (--trace) and compare them with the mode you "
+            "meant to set up.");
 }
 
-static void explain_internal(struct out *o, const struct kvm_run *run)
+static void explain_internal(struct vl_outbuf *o, const struct kvm_run *run)
 {
     uint32_t n = run->internal.ndata;
 
     switch (run->internal.suberror) {
     case KVM_INTERNAL_ERROR_EMULATION:
-        put(o, "KVM had to emulate a guest instruction and could not "
-               "(KVM_INTERNAL_ERROR_EMULATION). The guest ran an "
-               "instruction KVM's emulator lacks, or ran code from memory "
-               "KVM cannot read (MMIO, or no memory slot at RIP). On hosts "
-               "that emulate all guest code (nested KVM without hardware "
-               "help) this includes cmpxchg16b and SSE/AVX instructions: "
-               "keep guests integer-only.");
+        vl__out(o, "KVM had to emulate a guest instruction and could not "
+                   "(KVM_INTERNAL_ERROR_EMULATION). The guest ran an "
+                   "instruction KVM's emulator lacks, or ran code from memory "
+                   "KVM cannot read (MMIO, or no memory slot at RIP). On hosts "
+                   "that emulate all guest code (nested KVM without hardware "
+                   "help) this includes cmpxchg16b and SSE/AVX instructions: "
+                   "keep guests integer-only.");
         break;
     case KVM_INTERNAL_ERROR_SIMUL_EX:
-        put(o, "An exception happened while KVM was delivering another one "
-               "(KVM_INTERNAL_ERROR_SIMUL_EX): the IDT, the GDT or the stack "
-               "the handler needs is broken.");
+        vl__out(o,
+                "An exception happened while KVM was delivering another one "
+                "(KVM_INTERNAL_ERROR_SIMUL_EX): the IDT, the GDT or the stack "
+                "the handler needs is broken.");
         break;
     case KVM_INTERNAL_ERROR_DELIVERY_EV:
-        put(o, "KVM could not deliver an event to the guest "
+        vl__out(
+            o, "KVM could not deliver an event to the guest "
                "(KVM_INTERNAL_ERROR_DELIVERY_EV): usually the IDT, GDT or a "
                "page table lies in memory that is not RAM (no slot, or MMIO).");
         break;
     case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
-        put(o, "The hardware exited for a reason KVM does not handle "
-               "(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON).");
+        vl__out(o, "The hardware exited for a reason KVM does not handle "
+                   "(KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON).");
         break;
     default:
-        put(o, "KVM internal error, suberror %u.", run->internal.suberror);
+        vl__out(o, "KVM internal error, suberror %u.", run->internal.suberror);
     }
     if (n > 16)
         n = 16;
     if (n) {
-        put(o, "\nData from KVM:");
+        vl__out(o, "\nData from KVM:");
         for (uint32_t i = 0; i < n; i++)
-            put(o, " 0x%llx", (unsigned long long)run->internal.data[i]);
+            vl__out(o, " 0x%llx", (unsigned long long)run->internal.data[i]);
     }
 }
 
 int vl_exit_explain(const struct kvm_run *run, char *buf, size_t len)
 {
-    struct out o = {buf, len, 0};
+    struct vl_outbuf o = {buf, len, 0};
 
     if (len)
         buf[0] = '\0';
@@ -302,7 +285,8 @@ int vl_exit_explain(const struct kvm_run *run, char *buf, size_t len)
         explain_fail_entry(&o, run);
         break;
     case KVM_EXIT_SHUTDOWN:
-        put(&o, "The guest shut down: on x86 this is almost always a triple "
+        vl__out(&o,
+                "The guest shut down: on x86 this is almost always a triple "
                 "fault. An exception could not be delivered, then neither "
                 "could the double fault it caused, so the CPU reset the "
                 "machine (SDM Vol. 3A, 6.15, interrupt 8). Look for a "
@@ -313,20 +297,20 @@ int vl_exit_explain(const struct kvm_run *run, char *buf, size_t len)
         explain_internal(&o, run);
         break;
     case KVM_EXIT_EXCEPTION:
-        put(&o,
-            "The guest raised %s and KVM handed it to the VMM; a guest "
-            "without its own handler cannot go on.",
-            exception_name(run->ex.exception));
+        vl__out(&o,
+                "The guest raised %s and KVM handed it to the VMM; a guest "
+                "without its own handler cannot go on.",
+                exception_name(run->ex.exception));
         break;
     case KVM_EXIT_UNKNOWN:
-        put(&o,
-            "KVM does not know why the guest stopped (hardware exit "
-            "reason 0x%llx).",
-            (unsigned long long)run->hw.hardware_exit_reason);
+        vl__out(&o,
+                "KVM does not know why the guest stopped (hardware exit "
+                "reason 0x%llx).",
+                (unsigned long long)run->hw.hardware_exit_reason);
         break;
     case KVM_EXIT_SYSTEM_EVENT:
-        put(&o, "The guest asked for a system %s.",
-            system_event_name(run->system_event.type));
+        vl__out(&o, "The guest asked for a system %s.",
+                system_event_name(run->system_event.type));
         break;
     default:
         break;
@@ -345,16 +329,6 @@ static void dump_segment(FILE *out, const char *name,
             s->s ? "code/data" : "system", s->dpl,
             s->present ? " P" : " not-present", s->db ? " D/B" : "",
             s->l ? " L" : "", s->g ? " G" : "");
-}
-
-static const char *cpu_mode(const struct kvm_sregs *sregs)
-{
-    if (!(sregs->cr0 & X86_CR0_PE))
-        return "real mode";
-    if (sregs->efer & X86_EFER_LMA)
-        return sregs->cs.l ? "long mode (64-bit)" : "long mode (compatibility)";
-    return sregs->cr0 & X86_CR0_PG ? "protected mode, paging"
-                                   : "protected mode";
 }
 
 void vl_regs_dump(FILE *out, const struct kvm_regs *r,
@@ -394,7 +368,7 @@ void vl_regs_dump(FILE *out, const struct kvm_regs *r,
             s->cr2, s->cr3, s->cr4);
     fprintf(out, "CR8=%016llx EFER=%016llx APIC=%016llx\n", s->cr8, s->efer,
             s->apic_base);
-    fprintf(out, "mode: %s\n", cpu_mode(s));
+    fprintf(out, "mode: %s\n", vl_x86_mode_name(s));
 }
 
 int vl_vcpu_fd_dump(FILE *out, int vcpu_fd)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outbuf.h"
 #include "virtlab/error.h"
 #include "virtlab/x86.h"
 
@@ -707,38 +708,17 @@ int vl_vcpu_check_state(struct vl_vcpu *vcpu, struct vl_x86_report *out)
                               ram ? ram->size : 0, out);
 }
 
-/* A tiny appender, as in kvm_exit.c. */
-struct out {
-    char *buf;
-    size_t len;
-    size_t used;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
-                  o->used < o->len ? o->len - o->used : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->used += (size_t)n;
-}
-
 int vl_x86_report_format(const struct vl_x86_report *r, char *buf, size_t len)
 {
-    struct out o = {buf, len, 0};
+    struct vl_outbuf o = {buf, len, 0};
 
     if (len)
         buf[0] = '\0';
     for (int i = 0; i < r->n; i++)
-        put(&o, "  %s%s: %s\n", r->p[i].field,
-            r->p[i].fatal ? "" : " (warning)", r->p[i].text);
+        vl__out(&o, "  %s%s: %s\n", r->p[i].field,
+                r->p[i].fatal ? "" : " (warning)", r->p[i].text);
     if (r->more)
-        put(&o, "  ... and %d more\n", r->more);
+        vl__out(&o, "  ... and %d more\n", r->more);
     return (int)o.used;
 }
 
