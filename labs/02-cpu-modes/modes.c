@@ -88,6 +88,19 @@ static void load_segment(struct minivm *vm, struct kvm_segment *seg,
     mvm_segment_from_descriptor(desc, selector, seg);
 }
 
+/* CS from `code` and DS, ES, FS, GS, SS from MVM_SEL_DATA: what a kernel
+ * does with a far jump and five segment loads after changing modes. */
+static void load_flat_segments(struct minivm *vm, struct kvm_sregs *sregs,
+                               uint16_t code)
+{
+    load_segment(vm, &sregs->cs, code);
+    load_segment(vm, &sregs->ds, MVM_SEL_DATA);
+    load_segment(vm, &sregs->es, MVM_SEL_DATA);
+    load_segment(vm, &sregs->fs, MVM_SEL_DATA);
+    load_segment(vm, &sregs->gs, MVM_SEL_DATA);
+    load_segment(vm, &sregs->ss, MVM_SEL_DATA);
+}
+
 /* The registers every mode starts with: RIP at the entry, a stack, and
  * RFLAGS with only its reserved bit 1 set (interrupts off). */
 static int set_entry_regs(struct minivm *vm, uint64_t entry)
@@ -107,16 +120,16 @@ static int set_entry_regs(struct minivm *vm, uint64_t entry)
  * TODO 4: enter 32-bit protected mode at `entry`.
  * KVM_GET_SREGS, then mvm_setup_gdt(); set CR0.PE; load CS with
  * MVM_SEL_CODE32 and DS, ES, FS, GS, SS with MVM_SEL_DATA - each from its
- * GDT entry, as the CPU would on a far jump and segment loads (use
- * load_segment() above). KVM_SET_SREGS; if KVM refuses the state, return
- * mvm_sregs_error(vm, &sregs): it names the field KVM did not like. Then
- * set_entry_regs(vm, entry).
+ * GDT entry, as the CPU would on a far jump and segment loads
+ * (load_flat_segments() above does it with your TODO 2). KVM_SET_SREGS; if KVM
+ * refuses the state, return mvm_sregs_error(vm, &sregs): it names the field KVM
+ * did not like. Then set_entry_regs(vm, entry).
  */
 int mvm_enter_protected(struct minivm *vm, uint64_t entry)
 {
     (void)vm;
     (void)entry;
-    (void)load_segment;
+    (void)load_flat_segments;
     (void)set_entry_regs;
     return MVM_TODO(4, "enter protected mode");
 }
