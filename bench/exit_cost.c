@@ -24,30 +24,26 @@
  * 77 (the automake "skipped" code) when /dev/kvm cannot be used here.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "virtlab/error.h"
 #include "virtlab/kvm.h"
 #include "virtlab/kvm_exit.h"
 
+#include "common/ratio.h"
+
 #define GOAL_RATIO 1.05 /* libvirtlab may cost at most 5% more per exit */
 
-#define DEFAULT_EXITS  20000 /* per loop per round: ~0.3 s at 15 us/exit */
 #define DEFAULT_ROUNDS 5
-#define DEFAULT_SLICE  10   /* exits per timed slice */
-#define WARMUP_EXITS   2000 /* per loop, before the first timed slice */
-#define MAX_ROUNDS     1000
+#define DEFAULT_EXITS  20000 /* per loop per round: ~0.3 s at 15 us/exit */
+#define DEFAULT_SLICE  10    /* exits per timed slice */
+#define WARMUP_EXITS   2000  /* per loop, before the first timed slice */
 #define MAX_EXITS      100000000L
-
-#define EXIT_SKIP  77 /* automake's "test skipped" */
-#define EXIT_ERROR 2
 
 #define GUEST_MEM_SLOT 0
 #define GUEST_MEM_GPA  0x0
@@ -160,278 +156,63 @@ static int loop_libvirtlab(struct vl_vcpu *vcpu, long n)
     return 0;
 }
 
-enum { BARE, LIBVIRTLAB, NLOOPS };
+/* The harness's loop: RATIO_BASE is bare, RATIO_MEASURED libvirtlab. */
+static int run_loop(void *ctx, int which, long n)
+{
+    struct bench *b = ctx;
 
-static int (*const loops[NLOOPS])(struct vl_vcpu *, long) = {
-    [BARE] = loop_bare,
-    [LIBVIRTLAB] = loop_libvirtlab,
+    return which == RATIO_BASE ? loop_bare(&b->vcpu, n)
+                               : loop_libvirtlab(&b->vcpu, n);
+}
+
+static const struct ratio_spec spec = {
+    .prog = "exit_cost",
+    .count_opt = "exits",
+    .count_help = "exits per loop per round",
+    .unit = "exit",
+    .names = {"bare", "libvirtlab"},
+    .default_count = DEFAULT_EXITS,
+    .default_rounds = DEFAULT_ROUNDS,
+    .default_slice = DEFAULT_SLICE,
+    .warmup = WARMUP_EXITS,
+    .max_count = MAX_EXITS,
+    .units_per_count = 1,
+    .loop = run_loop,
 };
 
-static double now_ns(void)
+static int report(const struct ratio_opts *o, const struct ratio_result *res)
 {
-    struct timespec ts;
+    bool ok = res->ratio <= GOAL_RATIO;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* Run n exits through one loop; *ns_per_exit receives the mean cost. */
-static int time_loop(int which, struct vl_vcpu *vcpu, long n,
-                     double *ns_per_exit)
-{
-    double t0 = now_ns();
-    int r = loops[which](vcpu, n);
-
-    *ns_per_exit = (now_ns() - t0) / (double)n;
-    return r;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n); sorts v. */
-static double median(double *v, long n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* ---- the command line ----------------------------------------------- */
-
-struct options {
-    long exits; /* per loop per round */
-    long rounds;
-    long slice; /* exits per timed slice */
-    bool verbose;
-};
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: exit_cost [--exits N] [--rounds R] [--slice S] "
-            "[--verbose]\n"
-            "  --exits N   exits per loop per round (default %d)\n"
-            "  --rounds R  rounds (default %d)\n"
-            "  --slice S   exits per timed slice; the two loops alternate "
-            "slice by slice\n"
-            "              (default %d)\n"
-            "  --verbose   print every round\n",
-            DEFAULT_EXITS, DEFAULT_ROUNDS, DEFAULT_SLICE);
-}
-
-/* A whole decimal number in [1, max] for option --name. */
-static bool parse_count(const char *name, const char *s, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > max) {
-        fprintf(stderr,
-                "exit_cost: --%s wants a whole number from 1 to %ld, "
-                "not \"%s\"\n",
-                name, max, s);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-    static const struct option longopts[] = {
-        {"exits", required_argument, NULL, 'n'},
-        {"rounds", required_argument, NULL, 'r'},
-        {"slice", required_argument, NULL, 's'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    bool ok = true;
-    int c;
-
-    *o = (struct options){
-        .exits = DEFAULT_EXITS,
-        .rounds = DEFAULT_ROUNDS,
-        .slice = DEFAULT_SLICE,
-    };
-    while (ok &&
-           (c = getopt_long(argc, argv, "n:r:s:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            ok = parse_count("exits", optarg, MAX_EXITS, &o->exits);
-            break;
-        case 'r':
-            ok = parse_count("rounds", optarg, MAX_ROUNDS, &o->rounds);
-            break;
-        case 's':
-            ok = parse_count("slice", optarg, MAX_EXITS, &o->slice);
-            break;
-        case 'v':
-            o->verbose = true;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            ok = false;
-        }
-    }
-    if (!ok || optind != argc) {
-        usage(stderr);
-        return -EINVAL;
-    }
-    if (o->slice > o->exits)
-        o->slice = o->exits;
-    return 0;
-}
-
-/* ---- measuring ------------------------------------------------------ */
-
-/* ns/exit of every timed slice of each loop, round after round. */
-struct samples {
-    long per_round; /* slices per loop per round */
-    long n;         /* slices per loop in all */
-    double *ns[NLOOPS];
-    double *round_ratio; /* per round: median libvirtlab / median bare */
-};
-
-static void samples_free(struct samples *s)
-{
-    for (int which = 0; which < NLOOPS; which++)
-        free(s->ns[which]);
-    free(s->round_ratio);
-}
-
-static int samples_alloc(struct samples *s, const struct options *o)
-{
-    *s = (struct samples){.per_round = o->exits / o->slice};
-    s->n = s->per_round * o->rounds;
-    for (int which = 0; which < NLOOPS; which++)
-        s->ns[which] = calloc((size_t)s->n, sizeof(double));
-    s->round_ratio = calloc((size_t)o->rounds, sizeof(double));
-    if (!s->ns[BARE] || !s->ns[LIBVIRTLAB] || !s->round_ratio)
-        return vl_err(ENOMEM,
-                      "allocating room for %ld timed slices (lower --exits "
-                      "or --rounds, or raise --slice)",
-                      s->n);
-    return 0;
-}
-
-/*
- * One round: per_round slice pairs, the first loop of each pair alternating
- * (bare first in even pairs, libvirtlab first in odd ones).
- */
-static int measure_round(struct bench *b, const struct options *o,
-                         struct samples *s, long round)
-{
-    long first = round * s->per_round;
-    double *ns[NLOOPS], bare, lib;
-
-    for (long i = first; i < first + s->per_round; i++) {
-        for (int k = 0; k < NLOOPS; k++) {
-            int which = i % 2 ? NLOOPS - 1 - k : k;
-            int r = time_loop(which, &b->vcpu, o->slice, &s->ns[which][i]);
-
-            if (r < 0)
-                return r;
-        }
-    }
-
-    /* The round's medians; sorting its own slices leaves the others. */
-    for (int which = 0; which < NLOOPS; which++)
-        ns[which] = s->ns[which] + first;
-    bare = median(ns[BARE], s->per_round);
-    lib = median(ns[LIBVIRTLAB], s->per_round);
-
-    s->round_ratio[round] = lib / bare;
-    if (o->verbose)
-        printf("  round %ld: bare %.0f ns/exit, libvirtlab %.0f ns/exit, "
-               "ratio %.3f\n",
-               round + 1, bare, lib, s->round_ratio[round]);
-    return 0;
-}
-
-static int measure(struct bench *b, const struct options *o, struct samples *s)
-{
-    double ignored;
-    int r;
-
-    /* Fault in the guest page and kvm_run, warm the caches and the
-     * branch predictors of both code paths before timing anything. */
-    for (int which = 0; which < NLOOPS; which++) {
-        r = time_loop(which, &b->vcpu, WARMUP_EXITS, &ignored);
-        if (r < 0)
-            return r;
-    }
-    for (long round = 0; round < o->rounds; round++) {
-        r = measure_round(b, o, s, round);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-/* ---- main ----------------------------------------------------------- */
-
-static int report(const struct options *o, struct samples *s)
-{
-    double bare = median(s->ns[BARE], s->n);
-    double lib = median(s->ns[LIBVIRTLAB], s->n);
-    double ratio = lib / bare;
-    double lo = s->round_ratio[0], hi = s->round_ratio[0];
-    bool ok = ratio <= GOAL_RATIO;
-
-    for (long i = 1; i < o->rounds; i++) {
-        lo = s->round_ratio[i] < lo ? s->round_ratio[i] : lo;
-        hi = s->round_ratio[i] > hi ? s->round_ratio[i] : hi;
-    }
     printf("exit cost: bare KVM_RUN %.0f ns/exit, libvirtlab vl_vcpu_run "
            "%.0f ns/exit, ratio %.3f (goal <= %.2f): %s\n",
-           bare, lib, ratio, GOAL_RATIO, ok ? "OK" : "OVER GOAL");
+           res->ns[RATIO_BASE], res->ns[RATIO_MEASURED], res->ratio, GOAL_RATIO,
+           ok ? "OK" : "OVER GOAL");
     printf("  %ld rounds x %ld exits per loop in slices of %ld; "
            "per-round ratios %.3f..%.3f\n",
-           o->rounds, s->per_round * o->slice, o->slice, lo, hi);
-    return ok ? 0 : 1;
-}
-
-/* "SKIP: no usable /dev/kvm (<why>)", then the library's hints. */
-static void skip_no_kvm(void)
-{
-    const char *msg = vl_errmsg();
-    const char *hints = strchr(msg, '\n');
-    int len = hints ? (int)(hints - msg) : (int)strlen(msg);
-
-    printf("SKIP: no usable %s (%.*s)%s\n", VL_KVM_DEVICE, len, msg,
-           hints ? hints : "");
+           o->rounds, res->per_round, o->slice, res->lo, res->hi);
+    return ok ? 0 : RATIO_EXIT_OVER;
 }
 
 int main(int argc, char **argv)
 {
     struct bench b __attribute__((cleanup(bench_destroy))) = BENCH_INIT;
-    struct samples s __attribute__((cleanup(samples_free))) = {0};
-    struct options o;
+    struct ratio_result res;
+    struct ratio_opts o;
     int r;
 
-    if (parse_options(argc, argv, &o) < 0)
-        return EXIT_ERROR;
+    if (ratio_parse(&spec, argc, argv, &o) < 0)
+        return RATIO_EXIT_ERROR;
     if (vl_kvm_open(&b.kvm) < 0) {
-        skip_no_kvm();
-        return EXIT_SKIP;
+        ratio_skip_no_kvm();
+        return RATIO_EXIT_SKIP;
     }
-    r = samples_alloc(&s, &o);
+    r = bench_setup(&b);
     if (r == 0)
-        r = bench_setup(&b);
-    if (r == 0)
-        r = measure(&b, &o, &s);
+        r = ratio_measure(&spec, &b, &o, &res);
     if (r < 0) {
         fprintf(stderr, "exit_cost: %s\n", vl_errmsg());
-        return EXIT_ERROR;
+        return RATIO_EXIT_ERROR;
     }
-    return report(&o, &s);
+    return report(&o, &res);
 }

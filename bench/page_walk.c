@@ -33,19 +33,19 @@
  * /dev/kvm cannot be used here.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "minivm.h"
 #include "virtlab/error.h"
 #include "virtlab/kvm.h"
 #include "virtlab/x86.h"
+
+#include "common/ratio.h"
 
 /* Where the stage files come from: the Makefile's STAGES. */
 #ifndef BENCH_STAGES
@@ -58,11 +58,7 @@
 #define DEFAULT_ROUNDS 5
 #define DEFAULT_SLICE  1  /* passes per timed slice */
 #define WARMUP_PASSES  20 /* per loop, before the first timed slice */
-#define MAX_ROUNDS     1000
 #define MAX_PASSES     10000000L
-
-#define EXIT_SKIP  77 /* automake's "test skipped" */
-#define EXIT_ERROR 2
 
 #define GUEST_MEM_SLOT 0
 #define GUEST_MEM_SIZE (4u << 20) /* MVM_LONG_MIN_MEM: all lab 02 maps */
@@ -293,13 +289,6 @@ static int loop_walk(struct bench *b, long passes)
     return 0;
 }
 
-enum { TRANSLATE, WALK, NLOOPS };
-
-static int (*const loops[NLOOPS])(struct bench *, long) = {
-    [TRANSLATE] = loop_translate,
-    [WALK] = loop_walk,
-};
-
 /*
  * Before timing: for every address, mvm_walk() and KVM_TRANSLATE must give
  * the same answer, and KVM's must be what lab 02's layout promises (so the
@@ -346,197 +335,6 @@ static int check_agreement(struct bench *b)
     return 0;
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* Run `passes` passes through one loop; *ns_per_addr gets the mean cost. */
-static int time_loop(int which, struct bench *b, long passes,
-                     double *ns_per_addr)
-{
-    double t0 = now_ns();
-    int r = loops[which](b, passes);
-
-    *ns_per_addr = (now_ns() - t0) / ((double)passes * NPROBES);
-    return r;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Median of v[0..n); sorts v. */
-static double median(double *v, long n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* ---- the command line ----------------------------------------------- */
-
-struct options {
-    long passes; /* over all the addresses, per loop per round */
-    long rounds;
-    long slice; /* passes per timed slice */
-    bool verbose;
-};
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: page_walk [--passes N] [--rounds R] [--slice S] "
-            "[--verbose]\n"
-            "  --passes N  passes over the %d addresses per loop per round "
-            "(default %d)\n"
-            "  --rounds R  rounds (default %d)\n"
-            "  --slice S   passes per timed slice; the two loops alternate "
-            "slice by slice\n"
-            "              (default %d)\n"
-            "  --verbose   print every round, and each kind of address\n",
-            NPROBES, DEFAULT_PASSES, DEFAULT_ROUNDS, DEFAULT_SLICE);
-}
-
-/* A whole decimal number in [1, max] for option --name. */
-static bool parse_count(const char *name, const char *s, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > max) {
-        fprintf(stderr,
-                "page_walk: --%s wants a whole number from 1 to %ld, "
-                "not \"%s\"\n",
-                name, max, s);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-    static const struct option longopts[] = {
-        {"passes", required_argument, NULL, 'n'},
-        {"rounds", required_argument, NULL, 'r'},
-        {"slice", required_argument, NULL, 's'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    bool ok = true;
-    int c;
-
-    *o = (struct options){
-        .passes = DEFAULT_PASSES,
-        .rounds = DEFAULT_ROUNDS,
-        .slice = DEFAULT_SLICE,
-    };
-    while (ok &&
-           (c = getopt_long(argc, argv, "n:r:s:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            ok = parse_count("passes", optarg, MAX_PASSES, &o->passes);
-            break;
-        case 'r':
-            ok = parse_count("rounds", optarg, MAX_ROUNDS, &o->rounds);
-            break;
-        case 's':
-            ok = parse_count("slice", optarg, MAX_PASSES, &o->slice);
-            break;
-        case 'v':
-            o->verbose = true;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            ok = false;
-        }
-    }
-    if (!ok || optind != argc) {
-        usage(stderr);
-        return -EINVAL;
-    }
-    if (o->slice > o->passes)
-        o->slice = o->passes;
-    return 0;
-}
-
-/* ---- measuring ------------------------------------------------------ */
-
-/* ns/address of every timed slice of each loop, round after round. */
-struct samples {
-    long per_round; /* slices per loop per round */
-    long n;         /* slices per loop in all */
-    double *ns[NLOOPS];
-    double *round_ratio; /* per round: median walk / median translate */
-};
-
-static void samples_free(struct samples *s)
-{
-    for (int which = 0; which < NLOOPS; which++)
-        free(s->ns[which]);
-    free(s->round_ratio);
-}
-
-static int samples_alloc(struct samples *s, const struct options *o)
-{
-    *s = (struct samples){.per_round = o->passes / o->slice};
-    s->n = s->per_round * o->rounds;
-    for (int which = 0; which < NLOOPS; which++)
-        s->ns[which] = calloc((size_t)s->n, sizeof(double));
-    s->round_ratio = calloc((size_t)o->rounds, sizeof(double));
-    if (!s->ns[TRANSLATE] || !s->ns[WALK] || !s->round_ratio)
-        return vl_err(ENOMEM,
-                      "allocating room for %ld timed slices (lower --passes "
-                      "or --rounds, or raise --slice)",
-                      s->n);
-    return 0;
-}
-
-/*
- * One round: per_round slice pairs, the first loop of each pair alternating
- * (KVM_TRANSLATE first in even pairs, mvm_walk first in odd ones).
- */
-static int measure_round(struct bench *b, const struct options *o,
-                         struct samples *s, long round)
-{
-    long first = round * s->per_round;
-    double *ns[NLOOPS], translate, walk;
-
-    for (long i = first; i < first + s->per_round; i++) {
-        for (int k = 0; k < NLOOPS; k++) {
-            int which = i % 2 ? NLOOPS - 1 - k : k;
-            int r = time_loop(which, b, o->slice, &s->ns[which][i]);
-
-            if (r < 0)
-                return r;
-        }
-    }
-
-    /* The round's medians; sorting its own slices leaves the others. */
-    for (int which = 0; which < NLOOPS; which++)
-        ns[which] = s->ns[which] + first;
-    translate = median(ns[TRANSLATE], s->per_round);
-    walk = median(ns[WALK], s->per_round);
-
-    s->round_ratio[round] = walk / translate;
-    if (o->verbose)
-        printf("  round %ld: KVM_TRANSLATE %.0f ns/address, mvm_walk %.1f "
-               "ns/address, ratio %.3f\n",
-               round + 1, translate, walk, s->round_ratio[round]);
-    return 0;
-}
-
 /*
  * --verbose: each kind of address on its own, for context (not part of
  * the result): the cheapest of a few short bursts of each, both ways.
@@ -547,14 +345,14 @@ static void print_kinds(struct bench *b)
     struct minivm *vm = &b->vm;
 
     for (int k = 0; k < NKINDS; k++) {
-        double best[NLOOPS] = {0};
+        double best[RATIO_NLOOPS] = {0};
         int count = 0;
 
         for (size_t i = 0; i < NPROBES; i++)
             count += b->probes[i].kind == (enum kind)k;
         for (int t = 0; t < TRIES; t++) {
-            for (int which = 0; which < NLOOPS; which++) {
-                double t0 = now_ns(), ns;
+            for (int which = 0; which < RATIO_NLOOPS; which++) {
+                double t0 = ratio_now_ns(), ns;
 
                 for (int n = 0; n < REPEAT; n++) {
                     for (size_t i = 0; i < NPROBES; i++) {
@@ -564,109 +362,91 @@ static void print_kinds(struct bench *b)
 
                         if (p->kind != (enum kind)k)
                             continue;
-                        if (which == WALK)
+                        if (which == RATIO_MEASURED)
                             mvm_walk(vm, vm->pt_root, p->va, &pa, &perms);
                         else
                             kvm_translate(vm->vcpu_fd, p->va, &pa);
                     }
                 }
-                ns = (now_ns() - t0) / ((double)REPEAT * count);
+                ns = (ratio_now_ns() - t0) / ((double)REPEAT * count);
                 if (t == 0 || ns < best[which])
                     best[which] = ns;
             }
         }
         printf("  %-16s (%2d addresses): KVM_TRANSLATE %.0f ns, mvm_walk "
                "%.1f ns, ratio %.3f\n",
-               kind_names[k], count, best[TRANSLATE], best[WALK],
-               best[WALK] / best[TRANSLATE]);
+               kind_names[k], count, best[RATIO_BASE], best[RATIO_MEASURED],
+               best[RATIO_MEASURED] / best[RATIO_BASE]);
     }
 }
 
-static int measure(struct bench *b, const struct options *o, struct samples *s)
+/* The harness's loop: RATIO_BASE is KVM_TRANSLATE, RATIO_MEASURED the
+ * walk. */
+static int run_loop(void *ctx, int which, long passes)
 {
-    double ignored;
-    int r;
-
-    /* Fault in the guest's table pages, warm the caches and the branch
-     * predictors of both code paths before timing anything. */
-    for (int which = 0; which < NLOOPS; which++) {
-        r = time_loop(which, b, WARMUP_PASSES, &ignored);
-        if (r < 0)
-            return r;
-    }
-    for (long round = 0; round < o->rounds; round++) {
-        r = measure_round(b, o, s, round);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return which == RATIO_BASE ? loop_translate(ctx, passes)
+                               : loop_walk(ctx, passes);
 }
+
+static const struct ratio_spec spec = {
+    .prog = "page_walk",
+    .count_opt = "passes",
+    .count_help = "passes over all the addresses per loop per round",
+    .unit = "address",
+    .names = {"KVM_TRANSLATE", "mvm_walk"},
+    .default_count = DEFAULT_PASSES,
+    .default_rounds = DEFAULT_ROUNDS,
+    .default_slice = DEFAULT_SLICE,
+    .warmup = WARMUP_PASSES,
+    .max_count = MAX_PASSES,
+    .units_per_count = NPROBES,
+    .loop = run_loop,
+};
 
 /* ---- main ----------------------------------------------------------- */
 
-static int report(const struct options *o, struct samples *s)
+static int report(const struct ratio_opts *o, const struct ratio_result *res)
 {
-    double translate = median(s->ns[TRANSLATE], s->n);
-    double walk = median(s->ns[WALK], s->n);
-    double ratio = walk / translate;
-    double lo = s->round_ratio[0], hi = s->round_ratio[0];
-    bool ok = ratio <= GOAL_RATIO;
+    bool ok = res->ratio <= GOAL_RATIO;
 
-    for (long i = 1; i < o->rounds; i++) {
-        lo = s->round_ratio[i] < lo ? s->round_ratio[i] : lo;
-        hi = s->round_ratio[i] > hi ? s->round_ratio[i] : hi;
-    }
     printf("page walk: KVM_TRANSLATE %.0f ns/address, mvm_walk (%s) %.1f "
            "ns/address, ratio %.3f (goal <= %.2f): %s\n",
-           translate, BENCH_STAGES, walk, ratio, GOAL_RATIO,
-           ok ? "OK" : "OVER GOAL");
+           res->ns[RATIO_BASE], BENCH_STAGES, res->ns[RATIO_MEASURED],
+           res->ratio, GOAL_RATIO, ok ? "OK" : "OVER GOAL");
     printf("  %d addresses (%d in 4 KiB pages, %d in 2 MiB pages, %d not "
            "mapped); %ld rounds x %ld passes per loop in slices of %ld; "
            "per-round ratios %.3f..%.3f\n",
-           NPROBES, N_4K, N_2M + N_HIGH, N_UNMAPPED, o->rounds,
-           s->per_round * o->slice, o->slice, lo, hi);
-    return ok ? 0 : 1;
-}
-
-/* "SKIP: no usable /dev/kvm (<why>)", then the library's hints. */
-static void skip_no_kvm(void)
-{
-    const char *msg = vl_errmsg();
-    const char *hints = strchr(msg, '\n');
-    int len = hints ? (int)(hints - msg) : (int)strlen(msg);
-
-    printf("SKIP: no usable %s (%.*s)%s\n", VL_KVM_DEVICE, len, msg,
-           hints ? hints : "");
+           NPROBES, N_4K, N_2M + N_HIGH, N_UNMAPPED, o->rounds, res->per_round,
+           o->slice, res->lo, res->hi);
+    return ok ? 0 : RATIO_EXIT_OVER;
 }
 
 int main(int argc, char **argv)
 {
     struct bench b __attribute__((cleanup(bench_destroy)));
-    struct samples s __attribute__((cleanup(samples_free))) = {0};
-    struct options o;
+    struct ratio_result res;
+    struct ratio_opts o;
     struct vl_kvm kvm;
     int r;
 
     mvm_init(&b.vm, NULL); /* every fd -1: safe to destroy from here on */
-    if (parse_options(argc, argv, &o) < 0)
-        return EXIT_ERROR;
+    if (ratio_parse(&spec, argc, argv, &o) < 0)
+        return RATIO_EXIT_ERROR;
     if (vl_kvm_open(&kvm) < 0) {
-        skip_no_kvm();
-        return EXIT_SKIP;
+        ratio_skip_no_kvm();
+        return RATIO_EXIT_SKIP;
     }
     b.vm.kvm_fd = kvm.fd;
-    r = samples_alloc(&s, &o);
-    if (r == 0)
-        r = bench_setup(&b, &kvm);
+    r = bench_setup(&b, &kvm);
     if (r == 0)
         r = check_agreement(&b);
     if (r == 0)
-        r = measure(&b, &o, &s);
+        r = ratio_measure(&spec, &b, &o, &res);
     if (r < 0) {
         fprintf(stderr, "page_walk: %s\n", vl_errmsg());
-        return EXIT_ERROR;
+        return RATIO_EXIT_ERROR;
     }
     if (o.verbose)
         print_kinds(&b);
-    return report(&o, &s);
+    return report(&o, &res);
 }
