@@ -14,73 +14,17 @@
 #include "text.h"
 #include "virtlab/cleanup.h"
 #include "virtlab/error.h"
-
-/*
- * Open path for reading without blocking on a FIFO, and insist on a regular
- * file. extra_flags adds O_NOFOLLOW where a symlink must be refused.
- */
-static int open_regular(const char *path, int extra_flags, struct stat *st)
-{
-    _vl_cleanup_close_ int fd = -1;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | extra_flags);
-    if (fd < 0 && errno == ELOOP && (extra_flags & O_NOFOLLOW))
-        return vl_err_plain(ELOOP, "%s is a symlink: submit a regular file",
-                            path);
-    if (fd < 0)
-        return vl_err(errno, "open %s", path);
-    if (fstat(fd, st) < 0)
-        return vl_err(errno, "stat %s", path);
-    if (!S_ISREG(st->st_mode))
-        return vl_err_plain(EINVAL, "%s is not a regular file", path);
-    return vl_steal_fd(&fd);
-}
-
-/* Read up to cap bytes from fd into buf; returns the count or -errno. */
-static ssize_t read_upto(int fd, char *buf, size_t cap)
-{
-    size_t got = 0;
-
-    while (got < cap) {
-        ssize_t n = read(fd, buf + got, cap - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
+#include "virtlab/load.h"
 
 int vg_read_file(const char *path, size_t cap, char **text, size_t *len,
                  bool *truncated)
 {
-    _vl_cleanup_close_ int fd = -1;
-    _vl_cleanup_free_ char *buf = NULL;
-    struct stat st;
-    ssize_t n;
+    void *data;
+    int ret = vl_load_file(path, 0, cap, &data, len, truncated);
 
-    fd = open_regular(path, 0, &st);
-    if (fd < 0)
-        return fd;
-    buf = malloc(cap + 1);
-    if (!buf)
-        return vl_err(ENOMEM, "reading %s", path);
-    n = read_upto(fd, buf, cap);
-    if (n < 0)
-        return vl_err((int)n, "read %s", path);
-    buf[n] = '\0';
-    if (truncated) {
-        char probe;
-        *truncated = (size_t)n == cap && read(fd, &probe, 1) == 1;
-    }
-    if (len)
-        *len = (size_t)n;
-    *text = vl_steal_ptr(&buf);
-    return 0;
+    if (ret == 0)
+        *text = data;
+    return ret;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -116,33 +60,26 @@ int vg_write_file(const char *path, const char *text, size_t len)
 
 int vg_copy_file(const char *src, const char *dst, size_t cap)
 {
-    _vl_cleanup_close_ int in = -1;
     _vl_cleanup_close_ int out = -1;
-    _vl_cleanup_free_ char *buf = NULL;
-    struct stat st;
-    ssize_t n;
+    _vl_cleanup_free_ void *buf = NULL;
+    bool too_big;
+    size_t n;
     int ret;
 
-    in = open_regular(src, O_NOFOLLOW, &st);
-    if (in < 0)
-        return in;
-    if ((size_t)st.st_size > cap)
+    ret = vl_load_file(src, VL_LOAD_NOFOLLOW, cap, &buf, &n, &too_big);
+    if (ret == -ELOOP)
+        vl_err_hint("submit a regular file, not a link");
+    if (ret < 0)
+        return ret;
+    if (too_big)
         return vl_err_plain(EFBIG,
-                            "%s is %lld bytes, more than the %zu a "
-                            "stage file may have",
-                            src, (long long)st.st_size, cap);
-    buf = malloc(cap + 1);
-    if (!buf)
-        return vl_err(ENOMEM, "copying %s", src);
-    n = read_upto(in, buf, cap + 1);
-    if (n < 0)
-        return vl_err((int)n, "read %s", src);
-    if ((size_t)n > cap)
-        return vl_err_plain(EFBIG, "%s grew past %zu bytes", src, cap);
+                            "%s is more than the %zu bytes a stage file may "
+                            "have",
+                            src, cap);
     out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0)
         return vl_err(errno, "create %s", dst);
-    ret = write_all(out, buf, (size_t)n);
+    ret = write_all(out, buf, n);
     if (ret < 0)
         return vl_err(ret, "write %s", dst);
     if (close(vl_steal_fd(&out)) < 0)

@@ -5,18 +5,17 @@
 #include "minivm.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "virtlab/cleanup.h"
+#include "virtlab/load.h"
 #include "virtlab/x86.h"
 #include "virtlab/x86_check.h"
 
@@ -279,34 +278,9 @@ void mvm_trace_exit(struct minivm *vm)
 
 int mvm_read_file(const char *path, void **data, size_t *len)
 {
-    _vl_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    _vl_cleanup_free_ void *buf = NULL;
-    struct stat st;
-    size_t got = 0;
-
-    if (fd < 0)
-        return vl_err(errno, "open %s", path);
-    if (fstat(fd, &st) < 0)
-        return vl_err(errno, "stat %s", path);
-    if (!S_ISREG(st.st_mode))
-        return vl_err_plain(EINVAL, "%s is not a regular file", path);
-    buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!buf)
-        return vl_err(ENOMEM, "reading %s", path);
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, (char *)buf + got, (size_t)st.st_size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return vl_err(errno, "read %s", path);
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    *data = vl_steal_ptr(&buf);
-    *len = got;
-    return 0;
+    /* No cap of our own: an image larger than guest memory is refused when
+     * it is loaded, with a message that says so. */
+    return vl_load_file(path, 0, SIZE_MAX - 1, data, len, NULL);
 }
 
 int mvm_parse_size(const char *text, size_t *bytes)

@@ -1,0 +1,28 @@
+/*
+ * virtlab/load.h - getting guest images and other inputs into memory.
+ *
+ * Files a VMM or a grader reads come from users: a guest image, a ROM, a
+ * test report, a student's source file. Reading one must be bounded (no
+ * /dev/zero filling the host's memory), must not block (no FIFO stalling
+ * the reader) and, where asked, must not follow a symlink out of the
+ * folder it was handed. open(2): O_NONBLOCK, O_NOFOLLOW.
+ */
+#ifndef VIRTLAB_LOAD_H
+#define VIRTLAB_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VL_LOAD_NOFOLLOW 1u /* refuse a symlink: -ELOOP, "PATH is a symlink"   \
+                             */
+
+/*
+ * Read at most cap bytes of the regular file at path into a malloc()ed,
+ * NUL-terminated *data (the NUL is not counted in *len). Anything but a
+ * regular file is refused with -EINVAL. *truncated (may be NULL) tells
+ * whether the file holds more than cap bytes.
+ */
+int vl_load_file(const char *path, unsigned flags, size_t cap, void **data,
+                 size_t *len, bool *truncated);
+
+#endif
