@@ -13,8 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define VL_LOAD_NOFOLLOW 1u /* refuse a symlink: -ELOOP, "PATH is a symlink"   \
-                             */
+#define VL_LOAD_NOFOLLOW                                                       \
+    1u /* refuse a symlink: -ELOOP, "PATH is a symlink"                        \
+        */
 
 /*
  * Read at most cap bytes of the regular file at path into a malloc()ed,
