@@ -60,7 +60,6 @@
 #define WARMUP_PASSES  20 /* per loop, before the first timed slice */
 #define MAX_PASSES     10000000L
 
-#define GUEST_MEM_SLOT 0
 #define GUEST_MEM_SIZE (4u << 20) /* MVM_LONG_MIN_MEM: all lab 02 maps */
 
 #define UNMAPPED UINT64_MAX /* a probe's pa when nothing maps its va */
@@ -144,36 +143,6 @@ struct bench {
     struct probe probes[NPROBES];
 };
 
-/*
- * One VM with GUEST_MEM_SIZE of RAM and one vCPU, made with libvirtlab as
- * the lab tests do; each fd and mapping goes to `vm` as soon as it exists,
- * so mvm_destroy() frees whatever was made.
- */
-static int create_vm(struct minivm *vm, struct vl_kvm *kvm)
-{
-    struct vl_vm lvm;
-    struct vl_vcpu vcpu;
-    void *mem;
-    int r;
-
-    r = vl_vm_create(&lvm, kvm);
-    if (r < 0)
-        return r;
-    vm->vm_fd = lvm.fd;
-    r = vl_vm_add_memory(&lvm, GUEST_MEM_SLOT, 0, GUEST_MEM_SIZE, 0, &mem);
-    if (r < 0)
-        return r;
-    vm->mem = mem;
-    vm->mem_size = GUEST_MEM_SIZE;
-    r = vl_vcpu_create(&vcpu, &lvm, 0);
-    if (r < 0)
-        return r;
-    vm->vcpu_fd = vcpu.fd;
-    vm->run = vcpu.run;
-    vm->run_size = vcpu.run_size;
-    return 0;
-}
-
 /* Long mode with CR3 = vm->pt_root, as the tests' paging_on_with_libvirtlab()
  * does it: enough for KVM_TRANSLATE to walk our tables. */
 static int paging_on(struct minivm *vm)
@@ -198,14 +167,11 @@ static void bench_destroy(struct bench *b)
     mvm_destroy(&b->vm);
 }
 
-static int bench_setup(struct bench *b, struct vl_kvm *kvm)
+static int bench_setup(struct bench *b)
 {
     int r;
 
     make_probes(b->probes);
-    r = create_vm(&b->vm, kvm);
-    if (r < 0)
-        return r;
     r = mvm_build_page_tables(&b->vm);
     if (r < 0)
         return vl_err_ctx(r, "building the page tables (lab 02, %s)",
@@ -426,18 +392,24 @@ int main(int argc, char **argv)
     struct bench b __attribute__((cleanup(bench_destroy)));
     struct ratio_result res;
     struct ratio_opts o;
+    struct mvm_options opt;
     struct vl_kvm kvm;
     int r;
 
-    mvm_init(&b.vm, NULL); /* every fd -1: safe to destroy from here on */
+    mvm_options_default(&opt);
+    opt.mem_size = GUEST_MEM_SIZE;
+    mvm_init(&b.vm, &opt); /* every fd -1: safe to destroy from here on */
     if (ratio_parse(&spec, argc, argv, &o) < 0)
         return RATIO_EXIT_ERROR;
     if (vl_kvm_open(&kvm) < 0) {
         ratio_skip_no_kvm();
         return RATIO_EXIT_SKIP;
     }
-    b.vm.kvm_fd = kvm.fd;
-    r = bench_setup(&b, &kvm);
+    vl_kvm_close(&kvm);
+    /* The VM as the lab tests make it: libvirtlab, handed to minivm. */
+    r = mvm_create_reference(&b.vm);
+    if (r == 0)
+        r = bench_setup(&b);
     if (r == 0)
         r = check_agreement(&b);
     if (r == 0)

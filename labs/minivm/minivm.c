@@ -99,6 +99,34 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
     return 0;
 }
 
+int mvm_create_reference(struct minivm *vm)
+{
+    struct vl_kvm kvm;
+    struct vl_vm lvm;
+    struct vl_vcpu vcpu;
+    void *mem;
+    int r;
+
+    /* Each fd and mapping moves into vm as soon as it exists, so
+     * mvm_destroy() frees whatever was made if a later step fails. */
+    if ((r = vl_kvm_open(&kvm)) < 0)
+        return r;
+    vm->kvm_fd = kvm.fd;
+    if ((r = vl_vm_create(&lvm, &kvm)) < 0)
+        return r;
+    vm->vm_fd = lvm.fd;
+    if ((r = vl_vm_add_memory(&lvm, 0, 0, vm->opt.mem_size, 0, &mem)) < 0)
+        return r;
+    vm->mem = mem;
+    vm->mem_size = vm->opt.mem_size;
+    if ((r = vl_vcpu_create(&vcpu, &lvm, 0)) < 0)
+        return r;
+    vm->vcpu_fd = vcpu.fd;
+    vm->run = vcpu.run;
+    vm->run_size = vcpu.run_size;
+    return vl_vcpu_reset_real(&vcpu, MVM_LOAD_ADDR, MVM_STACK_TOP);
+}
+
 void *mvm_gpa(struct minivm *vm, uint64_t gpa, size_t len)
 {
     if (!vm->mem || gpa > vm->mem_size || len > vm->mem_size - gpa) {

@@ -85,26 +85,13 @@ static inline void load_guest_file(const char *name, void **image, size_t *len)
  */
 static inline void boot_with_libvirtlab(const void *image, size_t len)
 {
-    struct vl_kvm kvm;
-    struct vl_vm lvm;
-    struct vl_vcpu vcpu;
-    void *mem;
+    void *where;
 
-    vl_assert_ok(vl_kvm_open(&kvm));
-    vm.kvm_fd = kvm.fd;
-    vl_assert_ok(vl_vm_create(&lvm, &kvm));
-    vm.vm_fd = lvm.fd;
-    vl_assert_ok(vl_vm_add_memory(&lvm, 0, 0, vm.opt.mem_size, 0, &mem));
-    vm.mem = mem;
-    vm.mem_size = vm.opt.mem_size;
-    vl_assert_ok(vl_vm_write(&lvm, MVM_LOAD_ADDR, image, len));
-    vl_assert_ok(vl_vcpu_create(&vcpu, &lvm, 0));
-    vm.vcpu_fd = vcpu.fd;
-    vm.run = vcpu.run;
-    vm.run_size = vcpu.run_size;
-    vl_assert_ok(vl_vcpu_reset_real(&vcpu, MVM_LOAD_ADDR, MVM_STACK_TOP));
+    vl_assert_ok(mvm_create_reference(&vm));
+    where = mvm_gpa(&vm, MVM_LOAD_ADDR, len);
+    cr_assert_not_null(where, "the guest image does not fit: %s", vl_errmsg());
+    memcpy(where, image, len);
 }
-
 static inline void boot_guest_file(const char *name)
 {
     void *image;
