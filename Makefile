@@ -78,7 +78,7 @@ $(B)/bin/vlab-grade: $(GRADE_SRCS) $(wildcard autograder/*.h) \
 # Its guests land in build/minivm/guest/.
 MINIVM_STAGES = $(wildcard solutions/0[1-8]-*/*.c)
 MINIVM_GUESTS = $(wildcard $(ROOT)/labs/0[1-8]-*/guest)
-$(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/*) \
+$(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/* labs/minivm/guest/*) \
                  $(wildcard labs/0[1-8]-*/guest/*) $(B)/lib/libvirtlab.a
 	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minivm \
 	    PROGRAM=minivm LIBDIR=$(B)/lib OPT="-O2 -g" \

@@ -28,7 +28,8 @@ CFLAGS      := $(WARN) $(OPT)
 LINK        := $(LIBDIR)/libvirtlab.a $(VL_LIBS)
 
 GUEST_BINS := $(foreach d,$(GUEST_DIRS),\
-                $(patsubst $(d)/%.S,$(OUT)/guest/%.bin,$(wildcard $(d)/*.S)))
+                $(patsubst $(d)/%.S,$(OUT)/guest/%.bin,$(wildcard $(d)/*.S)) \
+                $(patsubst $(d)/%.c,$(OUT)/guest/%.bin,$(wildcard $(d)/*.c)))
 
 .PHONY: all guests
 all: $(OUT)/$(PROGRAM) guests
@@ -46,3 +47,4 @@ $(OUT)/stage-test: $(TESTS) $(DRIVER_SRCS) $(STAGE_SRCS) \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK) -lcriterion
 
 $(foreach d,$(GUEST_DIRS),$(eval $(call guest_rule,$(OUT)/guest,$(d))))
+$(foreach d,$(GUEST_DIRS),$(eval $(call guest_c_rule,$(OUT)/guest,$(d))))

@@ -25,3 +25,27 @@ $(1)/%.bin: $(2)/%.S $(wildcard $(2)/*.h)
 	$$(LD) -nostdlib -z noexecstack -Ttext=$(GUEST_LOAD_ADDR) -e _start \
 	    --oformat binary -o $$@ $$(@:.bin=.o)
 endef
+
+# Lab guests in C (labs 04 on): 64-bit, freestanding, linked with the
+# guest run-time of labs/minivm/guest/ (crt0.S first, guest.ld places the
+# image at 0x1000) and stripped to a flat image like the others. The ELF
+# stays next to the .bin for objdump -d and gdb. No SSE/x87 (this
+# machine's KVM cannot emulate vector instructions), no red zone, and no
+# loops turned into calls to memset()/memcpy() (rt.c defines them).
+GUEST_RT     := $(ROOT)/labs/minivm/guest
+GUEST_RT_SRC := $(GUEST_RT)/crt0.S $(filter-out %/crt0.S,$(wildcard $(GUEST_RT)/*.c))
+GUEST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -m64 \
+                -ffreestanding -nostdlib -static -fno-pie -no-pie \
+                -mgeneral-regs-only -mno-red-zone -mcmodel=small \
+                -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -fno-tree-loop-distribute-patterns -ffunction-sections \
+                -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack \
+                -Wl,--no-warn-rwx-segments
+define guest_c_rule
+$(1)/%.bin: $(2)/%.c $(wildcard $(2)/*.h) $(GUEST_RT_SRC) \
+            $(wildcard $(GUEST_RT)/*.h) $(GUEST_RT)/guest.ld
+	@mkdir -p $$(@D)
+	$$(CC) $$(GUEST_CFLAGS) -I$(2) -I$(GUEST_RT) -T $(GUEST_RT)/guest.ld \
+	    -o $$(@:.bin=.elf) $(GUEST_RT_SRC) $$<
+	$$(OBJCOPY) -O binary $$(@:.bin=.elf) $$@
+endef

@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/serial_reg.h>  /* the 16550's registers, as Linux names them */
+#include <linux/virtio_mmio.h> /* virtio-mmio's registers (lab 05) */
+
 #include "virtlab/error.h"
 #include "virtlab/kvm.h"
 #include "virtlab/kvm_exit.h"
@@ -51,6 +54,145 @@ struct mvm_slot {
     uint8_t *hva;   /* host address of the first byte */
 };
 
+/* ---- lab 04: devices ------------------------------------------------ */
+
+/*
+ * Guest-physical addresses no RAM may use: a "device window" below 4 GiB,
+ * like the hole a PC leaves for PCI devices. In long mode the driver maps
+ * it (virtual = physical) with one 2 MiB page.
+ */
+#define MVM_MMIO_BASE 0xd0000000ULL
+#define MVM_MMIO_SIZE 0x200000ULL
+
+/* An address space of the x86: 64 Ki I/O ports (IN/OUT) or memory. */
+enum mvm_space { MVM_SPACE_PORT, MVM_SPACE_MMIO };
+
+struct minivm;
+
+/*
+ * A device on minivm's bus: it claims [base, base + len) in one space.
+ * read() and write() get the offset from base and `len` bytes (1, 2, 4 or
+ * 8) of little-endian data, as the guest's instruction moved them. They
+ * return MVM_CONTINUE, MVM_STOP (the guest asked to stop) or -errno (the
+ * access is wrong: minivm stops the guest and reports it).
+ */
+struct mvm_device {
+    const char *name;
+    enum mvm_space space;
+    uint64_t base, len;
+    int (*read)(struct minivm *vm, void *opaque, uint64_t offset, void *data,
+                unsigned len);
+    int (*write)(struct minivm *vm, void *opaque, uint64_t offset,
+                 const void *data, unsigned len);
+    void *opaque; /* the device's state, passed back to read()/write() */
+};
+
+#define MVM_MAX_DEVICES 16
+struct mvm_bus {
+    struct mvm_device dev[MVM_MAX_DEVICES];
+    int ndev;
+};
+
+/*
+ * A 16550A UART (National Semiconductor PC16550D data sheet; Linux's
+ * drivers/tty/serial/8250/). Register offsets and bits are the UART_*
+ * names of <linux/serial_reg.h>, the very names Linux's 8250 driver uses.
+ */
+#define MVM_UART_PORT  0x3f8   /* COM1: 8 registers, 0x3f8-0x3ff */
+#define MVM_UART_FIFO  16      /* receive FIFO depth when FCR enables it */
+#define MVM_UART_CLOCK 1843200 /* the crystal: baud = CLOCK / 16 / divisor */
+struct mvm_uart {
+    uint8_t ier;       /* interrupt enable (UART_IER_*) */
+    uint8_t fcr;       /* last FIFO control written (UART_FCR_*; write-only) */
+    uint8_t lcr;       /* line control (UART_LCR_*), bit 7 = DLAB */
+    uint8_t mcr;       /* modem control (UART_MCR_*) */
+    uint8_t lsr;       /* line status (UART_LSR_*) */
+    uint8_t msr;       /* modem status (UART_MSR_*) */
+    uint8_t scr;       /* scratch: any byte, read back */
+    uint8_t dll, dlm;  /* divisor latch, low and high byte (DLAB = 1) */
+    bool thr_ipending; /* a "THR empty" interrupt waits to be read in IIR */
+    uint8_t rx[MVM_UART_FIFO]; /* bytes received, oldest at rx_head */
+    unsigned rx_head, rx_count;
+    FILE *out;         /* where transmitted bytes go: the console */
+    uint64_t tx_bytes; /* bytes transmitted */
+};
+
+/*
+ * minivm's test device, on MMIO: 32-bit registers at MVM_TESTDEV_ADDR.
+ * The guest writes words to DATA, rings the DOORBELL with a command, waits
+ * for STATUS.DONE and reads the answer from DATA. The shape (status, data,
+ * doorbell) is the shape of most real devices.
+ */
+#define MVM_TESTDEV_ADDR        MVM_MMIO_BASE
+#define MVM_TESTDEV_LEN         0x1000
+#define MVM_TESTDEV_MAGIC       0x00 /* read-only: MVM_TESTDEV_MAGIC_VALUE */
+#define MVM_TESTDEV_STATUS      0x04 /* read-only: MVM_TESTDEV_DONE/_ERROR */
+#define MVM_TESTDEV_DATA        0x08 /* write: queue a word; read: the answer */
+#define MVM_TESTDEV_DOORBELL    0x0c /* write-only: a command */
+#define MVM_TESTDEV_MAGIC_VALUE 0x4454564d /* "MVTD" in memory order */
+#define MVM_TESTDEV_DONE        1u         /* the last command finished */
+#define MVM_TESTDEV_ERROR       2u /* the last command or DATA write failed */
+#define MVM_TESTDEV_CMD_SUM     1u /* answer = sum of the queued words */
+#define MVM_TESTDEV_CMD_RESET   2u /* forget everything */
+#define MVM_TESTDEV_DEPTH       64 /* words DATA can queue */
+struct mvm_testdev {
+    uint32_t status;
+    uint32_t answer;
+    uint32_t data[MVM_TESTDEV_DEPTH];
+    unsigned ndata;
+    uint64_t doorbells; /* commands received */
+};
+
+/* ---- lab 05: paravirtualization -------------------------------------- */
+
+/*
+ * The hypercall ABI: the guest puts the call number in RAX and its
+ * arguments in RDI and RSI, then writes EAX to port MVM_HC_PORT with a
+ * 32-bit OUT. minivm answers in RAX: >= 0 on success, -errno on error.
+ */
+#define MVM_HC_PORT      0x500
+#define MVM_HC_PRINT     1 /* print(gpa, len): write guest bytes to the console */
+#define MVM_HC_TIME      2 /* time(): host CLOCK_REALTIME in nanoseconds */
+#define MVM_HC_EXIT      3 /* exit(status): stop, minivm exits with status */
+#define MVM_HC_PRINT_MAX (64u << 10) /* longest print; longer: -E2BIG */
+
+/*
+ * A virtio-style console (virtio 1.2 spec, 4.2 "Virtio Over MMIO" and
+ * 2.7 "Split Virtqueues"): virtio-mmio's registers (VIRTIO_MMIO_* of
+ * <linux/virtio_mmio.h>) at MVM_VCON_ADDR, one transmit queue (queue 0).
+ */
+#define MVM_VCON_ADDR    (MVM_MMIO_BASE + 0x1000)
+#define MVM_VCON_LEN     0x1000
+#define MVM_VQ_NUM_MAX   256        /* QueueNumMax */
+#define MVM_VQ_CHAIN_MAX (1u << 20) /* bytes in one chain; more: malformed */
+struct mvm_vq {
+    uint32_t num;        /* QueueNum: entries, a power of two */
+    uint64_t desc;       /* guest-physical: descriptor table */
+    uint64_t avail;      /* guest-physical: available ring (driver area) */
+    uint64_t used;       /* guest-physical: used ring (device area) */
+    bool ready;          /* QueueReady */
+    uint16_t last_avail; /* the next available-ring entry to take */
+};
+struct mvm_vcon {
+    uint32_t status; /* VIRTIO_CONFIG_S_* the driver set */
+    uint32_t dev_features_sel, drv_features_sel;
+    uint64_t drv_features; /* what the driver accepted */
+    uint32_t queue_sel;
+    uint32_t interrupt_status;
+    struct mvm_vq vq;
+    FILE *out;         /* where printed bytes go: the console */
+    uint64_t bytes;    /* bytes printed */
+    uint64_t buffers;  /* chains consumed */
+    uint64_t notifies; /* QueueNotify writes */
+};
+
+/* One guest buffer found in a descriptor chain, in host memory. */
+struct mvm_iov {
+    const void *base;
+    uint32_t len;
+};
+#define MVM_VQ_IOV_MAX 64 /* descriptors in one chain minivm accepts */
+
 /* Permissions mvm_walk() found along the path of a virtual address. */
 #define MVM_WALK_WRITABLE 1u
 #define MVM_WALK_USER     2u
@@ -64,7 +206,8 @@ struct mvm_options {
     uint64_t max_exits; /* --max-exits: stop after this many (0 = none) */
     unsigned timeout_s; /* --timeout: wall-clock limit (0 = none) */
     bool trace;         /* --trace: print every exit, decoded */
-    FILE *console;      /* what the guest writes to MVM_DEBUG_PORT */
+    FILE *console;      /* what the guest prints (port 0xe9, UART, ...) */
+    int input_fd;       /* what the UART receives (-1: nothing) */
     FILE *log;          /* traces and diagnostics */
 };
 
@@ -89,6 +232,14 @@ struct minivm {
     struct mvm_slot slots[MVM_MAX_SLOTS]; /* lab 03: more memory slots */
     int nslots;
     uint64_t rom_writes; /* lab 03: guest writes to read-only slots */
+
+    struct mvm_bus bus;         /* lab 04: every device, by address */
+    struct mvm_uart uart;       /* lab 04: COM1 */
+    struct mvm_testdev testdev; /* lab 04: the MMIO test device */
+    struct mvm_vcon vcon;       /* lab 05: the virtqueue console */
+    bool exited;                /* lab 05: the guest called MVM_HC_EXIT */
+    int exit_status;            /* ... with this status */
+    bool input_eof;             /* the UART's input reached end of file */
 };
 
 /* What mvm_handle_exit() asks the run loop to do next (or < 0: error). */
@@ -127,6 +278,36 @@ int mvm_walk(struct minivm *vm, uint64_t cr3, uint64_t va, uint64_t *pa,
 int mvm_dirty_pages(struct minivm *vm, uint32_t slot, uint64_t *gpas,
                     size_t max); /* TODO 5 */
 
+/* ---- lab 04: devices (labs/04-devices/devices.c) ------------------- */
+int mvm_bus_register(struct mvm_bus *bus,
+                     const struct mvm_device *dev); /* TODO 1 */
+const struct mvm_device *mvm_bus_find(const struct mvm_bus *bus,
+                                      enum mvm_space space, uint64_t addr,
+                                      unsigned len); /* TODO 2 */
+int mvm_bus_access(struct minivm *vm, enum mvm_space space, uint64_t addr,
+                   void *data, unsigned len, bool is_write); /* TODO 3 */
+int mvm_handle_io(struct minivm *vm);                        /* TODO 4 */
+void mvm_uart_receive(struct mvm_uart *uart, uint8_t byte);  /* TODO 5 */
+void mvm_uart_write(struct mvm_uart *uart, unsigned reg,
+                    uint8_t value);                         /* TODO 6 */
+uint8_t mvm_uart_read(struct mvm_uart *uart, unsigned reg); /* TODO 7 */
+int mvm_testdev_read(struct mvm_testdev *td, uint64_t offset, unsigned len,
+                     uint32_t *value); /* TODO 8 */
+int mvm_testdev_write(struct mvm_testdev *td, uint64_t offset, unsigned len,
+                      uint32_t value); /* TODO 8 */
+
+/* ---- lab 05: paravirtualization (labs/05-paravirt/paravirt.c) ------- */
+int mvm_guest_buffer(struct minivm *vm, uint64_t gpa, uint64_t len,
+                     uint64_t max, void **host); /* TODO 1 */
+int mvm_hypercall(struct minivm *vm);            /* TODO 2 */
+int mvm_vq_chain(struct minivm *vm, const struct mvm_vq *vq, uint16_t head,
+                 struct mvm_iov *iov, int max_iov);          /* TODO 3 */
+int mvm_vq_process(struct minivm *vm, struct mvm_vcon *con); /* TODO 4 */
+int mvm_vcon_read(struct minivm *vm, struct mvm_vcon *con, uint64_t offset,
+                  uint32_t *value); /* TODO 5 */
+int mvm_vcon_write(struct minivm *vm, struct mvm_vcon *con, uint64_t offset,
+                   uint32_t value); /* TODO 5 */
+
 /* ---- the driver (labs/minivm/minivm.c): not a lab, read it freely --- */
 
 /* Defaults for every option: real mode, 4 MiB, no limits, stdout/stderr. */
@@ -159,11 +340,24 @@ int mvm_sregs_error(struct minivm *vm, const struct kvm_sregs *sregs);
 void mvm_explain_state(struct minivm *vm, FILE *out);
 
 /*
- * Exits lab 01's mvm_handle_exit() leaves to later stages: KVM_EXIT_MMIO
- * goes to lab 03's mvm_handle_mmio(); anything else fails with -EIO and
- * "unhandled exit: <the exit, decoded>".
+ * Exits lab 01's mvm_handle_exit() leaves to later stages:
+ *  - KVM_EXIT_IO goes to lab 04's mvm_handle_io() once devices are on the
+ *    bus;
+ *  - KVM_EXIT_MMIO goes to the bus when a device claims its address (lab
+ *    04), else to lab 03's mvm_handle_mmio() (ROM writes, holes);
+ *  - anything else fails with -EIO and "unhandled exit: <the exit>".
  */
 int mvm_unhandled_exit(struct minivm *vm);
+
+/*
+ * Lab 04/05: put minivm's devices on the bus (the UART at MVM_UART_PORT,
+ * the test device and the console at MVM_TESTDEV_ADDR and MVM_VCON_ADDR,
+ * the hypercall port) and, when the guest has page tables, map the device
+ * window. The driver's small adapters between the bus and each device
+ * model live in minivm.c. While lab 04's TODO 1 is not written, minivm
+ * runs without devices.
+ */
+int mvm_setup_devices(struct minivm *vm);
 
 /* Print one decoded exit ("exit 3: KVM_EXIT_IO out port 0xe9 ...") to log. */
 void mvm_trace_exit(struct minivm *vm);
