@@ -31,6 +31,16 @@ GUEST_BINS := $(foreach d,$(GUEST_DIRS),\
                 $(patsubst $(d)/%.S,$(OUT)/guest/%.bin,$(wildcard $(d)/*.S)) \
                 $(patsubst $(d)/%.c,$(OUT)/guest/%.bin,$(wildcard $(d)/*.c)))
 
+# Every guest lands in $(OUT)/guest/ under its own name: two labs may not
+# use the same one (prefix a lab's guests, e.g. dev_hello.c).
+GUEST_NAMES := $(notdir $(basename $(GUEST_BINS)))
+GUEST_DUPS  := $(sort $(foreach n,$(GUEST_NAMES),\
+                 $(if $(word 2,$(filter $(n),$(GUEST_NAMES))),$(n))))
+ifneq ($(GUEST_DUPS),)
+$(error guest names used twice in $(GUEST_DIRS): $(GUEST_DUPS); guest \
+  names must be unique across labs: rename them, e.g. with the lab as prefix)
+endif
+
 .PHONY: all guests
 all: $(OUT)/$(PROGRAM) guests
 guests: $(GUEST_BINS)
