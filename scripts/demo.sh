@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - `make demo`: what this machine offers, then minivm (built from
-# the reference solutions) running the lab 01 guests.
+# the reference solutions) running a few guests of each lab.
 set -u
 cd "$(dirname "$0")/.."
 B=build
@@ -51,10 +51,37 @@ echo
 echo "\$ minivm run $G/dirty.bin --mode protected --ram 0xc00000=64K --dirty"
 $B/bin/minivm run $G/dirty.bin --mode protected --ram 0xc00000=64K --dirty
 
+say "== 7. Devices (lab 04): a 16550A UART and a test device on the bus"
+echo "\$ minivm run $G/dev_probe.bin --mode long   # Linux's 8250 probe, in a C guest"
+$B/bin/minivm run $G/dev_probe.bin --mode long </dev/null 2>&1 | tail -n 2
+echo
+printf '%s\n' "\$ printf 'hello, uart\\nquit\\n' | minivm run $G/dev_echo.bin --mode long"
+printf 'hello, uart\nquit\n' | $B/bin/minivm run $G/dev_echo.bin --mode long 2>/dev/null | sed -n 2p
+echo
+echo "\$ minivm run $G/dev_sum.bin --mode long   # MMIO at 0xd0000000"
+$B/bin/minivm run $G/dev_sum.bin --mode long </dev/null 2>/dev/null | sed -n 2p
+echo
+echo "\$ minivm run $G/dev_unclaimed.bin --mode long   # a port nobody claims"
+$B/bin/minivm run $G/dev_unclaimed.bin --mode long </dev/null 2>&1 | grep -m1 '^minivm: guest stopped' | cut -c1-200
+
+say "== 8. Paravirtualization (lab 05): hypercalls and a virtqueue console"
+echo "\$ minivm run $G/pv_hello.bin --mode long; echo status \$?"
+$B/bin/minivm run $G/pv_hello.bin --mode long </dev/null >"${TMPDIR:-/tmp}/virtlab-demo.out" 2>&1
+status=$?
+sed -n '1,2p;4p' "${TMPDIR:-/tmp}/virtlab-demo.out"
+rm -f "${TMPDIR:-/tmp}/virtlab-demo.out"
+echo "status $status"
+for how in uart vq; do
+    echo
+    echo "\$ minivm run $G/pv_bulk_$how.bin --mode long --stats >/dev/null"
+    $B/bin/minivm run $G/pv_bulk_$how.bin --mode long --stats </dev/null 2>&1 >/dev/null | tail -n 1
+done
+
 say "== Next"
 cat <<'TXT'
 minivm above was built from solutions/. Yours lives in labs/:
   cat labs/01-kvm-basics/README.md     the first lab, step by step
+                                       (labs 02-05: labs/NN-*/README.md)
   make -C labs run                     build and run YOUR minivm
   make -C labs test LAB=01             lab 01's tests on your code
   make grade LAB=01                    your points

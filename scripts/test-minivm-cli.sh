@@ -94,5 +94,58 @@ expect "skeleton names the first TODO" 3 \
     "TODO 1 in labs/01-kvm-basics/vm.c is not done yet" -- \
     $SKELETON run $G/hello.bin
 
+# lab 04: devices on the bus (C guests in long mode)
+expect "a C guest prints through the UART" 0 \
+    "^Hello from a C guest, through the 16550A UART at 0x3f8!$" -- \
+    $MINIVM run $G/dev_hello.bin --mode long
+expect "polled UART output: 2 exits per byte" 0 "halted after 204 exits" -- \
+    $MINIVM run $G/dev_hello.bin --mode long
+expect "Linux's 8250 checks find a 16550A" 0 \
+    "^serial8250: ttyS0 at I/O 0x3f8 \(irq = 4\) is a 16550A$" -- \
+    $MINIVM run $G/dev_probe.bin --mode long
+expect "stdin reaches the UART's receiver" 0 "^HELLO, MINIVM$" -- \
+    sh -c "printf 'hello, minivm\\nquit\\n' | $MINIVM run $G/dev_echo.bin --mode long"
+expect "a guest waiting for input at EOF stops at --max-exits" 1 \
+    "after 500 exits \(--max-exits\)" -- \
+    sh -c "printf 'abc\\n' | $MINIVM run $G/dev_echo.bin --mode long --max-exits 500"
+expect "rep insb reaches minivm as one exit" 0 \
+    "KVM_EXIT_IO in port 0x3f8 size 1 count 16" -- \
+    $MINIVM run $G/dev_loopback.bin --mode long --trace
+expect "the MMIO test device sums 1..10" 0 \
+    "rang SUM: STATUS = DONE, DATA = 55$" -- $MINIVM run $G/dev_sum.bin --mode long
+expect "an unknown test device command is an error" 0 \
+    "rang command 0x99: STATUS = ERROR$" -- $MINIVM run $G/dev_sum.bin --mode long
+expect "an unclaimed port stops the guest, naming port and RIP" 1 \
+    "no device at port 0x2f8 for a 1-byte write: .* at rip 0x" -- \
+    $MINIVM run $G/dev_unclaimed.bin --mode long
+expect "a 16-bit MMIO access to the test device is refused" 1 \
+    "testdev at MMIO 0xd0000004 .*a 2-byte read at offset 0x4" -- \
+    $MINIVM run $G/dev_badwidth.bin --mode long
+
+# lab 05: hypercalls and the virtio console
+expect "the print hypercall prints" 7 "^Hello from a hypercall!$" -- \
+    $MINIVM run $G/pv_hello.bin --mode long
+expect "the time hypercall answers in RAX" 7 "^host time: [0-9]{19} ns since 1970$" -- \
+    $MINIVM run $G/pv_hello.bin --mode long
+expect "the exit hypercall is minivm's exit status" 7 \
+    "guest exited with status 7 after 10 exits" -- \
+    $MINIVM run $G/pv_hello.bin --mode long
+expect "bad hypercall buffers get error codes" 0 "^badptr: 8 of 8 answers right$" -- \
+    $MINIVM run $G/pv_badptr.bin --mode long
+expect "--trace says why a hypercall failed" 0 \
+    "hypercall 1 returns -75: .*wraps around" -- \
+    $MINIVM run $G/pv_badptr.bin --mode long --trace
+expect "a guest prints through the virtqueue" 0 "^one chain, three buffers!$" -- \
+    $MINIVM run $G/pv_vcon.bin --mode long
+expect "a descriptor chain that loops stops the guest" 1 \
+    "the chain from head 0 loops: more than 16 descriptors" -- \
+    $MINIVM run $G/pv_vq_loop.bin --mode long
+expect "--stats: the UART takes 2 exits per byte" 0 \
+    "4096 bytes printed with 8200 exits: 2.002 exits per byte" -- \
+    $MINIVM run $G/pv_bulk_uart.bin --mode long --stats
+expect "--stats: the virtqueue takes 26 exits for 4096 bytes" 0 \
+    "4096 bytes printed with 26 exits: 0.006 exits per byte" -- \
+    $MINIVM run $G/pv_bulk_vq.bin --mode long --stats
+
 echo "minivm cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]
