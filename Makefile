@@ -23,7 +23,8 @@ LIB_CFLAGS := $(WARN) -O2 -g -fPIC -fvisibility=default
 SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
 
 .PHONY: all deps demo test grade bench doctor install uninstall clean help \
-        lib tools lint check-skeletons skeletons test-lib test-grader
+        lib tools lint check-skeletons skeletons test-lib test-grader \
+        fuzz test-fuzz
 
 all: lib tools
 
@@ -126,6 +127,16 @@ grade: deps all
 ## make bench     benchmarks, printed as ratios against a baseline
 bench: deps all
 	@$(MAKE) -s -C bench ROOT=$(ROOT)
+
+## make fuzz      libFuzzer (clang, ASan/UBSan) on the UART and the virtqueue,
+##                FUZZ_TIME seconds each (default 300); see fuzz/README.md
+FUZZ_TIME ?= 300
+fuzz: deps
+	@$(MAKE) -s -C fuzz ROOT=$(ROOT) FUZZ_TIME=$(FUZZ_TIME)
+
+# The bounded run `make test` does (scripts/test.sh).
+test-fuzz:
+	@$(MAKE) -s -C fuzz ROOT=$(ROOT) FUZZ_TIME=20
 
 ## make skeletons regenerate labs/ code from solutions/ (maintainers)
 skeletons:

@@ -7,8 +7,11 @@
 # package names and fails, so you can find your distribution's equivalents.
 set -eu
 
+# clang and libclang-rt-dev (clang's runtimes: libFuzzer, ASan, UBSan; on
+# bookworm it pulls libclang-rt-14-dev) build the fuzzers of fuzz/.
 PACKAGES="gcc make binutils pkg-config patch linux-libc-dev
-libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq"
+libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
+clang libclang-rt-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2

@@ -47,6 +47,16 @@ kvm_step() {
 }
 
 kvm_step "minivm command line" scripts/test-minivm-cli.sh
+# The fuzzers need clang's libFuzzer (`make deps` installs it), no KVM.
+fuzz_name="libFuzzer harnesses, 20 s each (fuzz/, ASan/UBSan)"
+if fuzz_reason=$(fuzz/run.sh --check); then
+    step "$fuzz_name" make -s test-fuzz
+else
+    echo
+    echo "==== $fuzz_name"
+    echo "SKIPPED: $fuzz_reason"
+    skipped=$((skipped + 1))
+fi
 step "vlab-doctor --json" scripts/test-doctor.sh
 step "install and pkg-config" scripts/test-install.sh
 kvm_step "reference solutions score 100%" \
