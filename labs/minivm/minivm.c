@@ -406,17 +406,26 @@ static int testdev_bus_write(struct minivm *vm, void *opaque, uint64_t offset,
     return mvm_testdev_write(opaque, offset, len, le_value(data, len));
 }
 
+/* virtio-mmio's registers are 32 bits wide (virtio 1.2, 4.2.2): refuse
+ * any other access before the console model sees it. */
+static int vcon_width(uint64_t offset, unsigned len, const char *what)
+{
+    if (len == 4)
+        return 0;
+    return vl_err_plain(EINVAL,
+                        "virtio-mmio registers are 32 bits wide: a %u-byte "
+                        "%s at offset 0x%llx",
+                        len, what, (unsigned long long)offset);
+}
+
 static int vcon_bus_read(struct minivm *vm, void *opaque, uint64_t offset,
                          void *data, unsigned len)
 {
     uint32_t v = 0;
     int r;
 
-    if (len != 4)
-        return vl_err_plain(EINVAL,
-                            "virtio-mmio registers are 32 bits wide: a "
-                            "%u-byte read at offset 0x%llx",
-                            len, (unsigned long long)offset);
+    if ((r = vcon_width(offset, len, "read")) < 0)
+        return r;
     r = mvm_vcon_read(vm, opaque, offset, &v);
     if (r >= 0)
         le_store(data, len, v);
@@ -426,11 +435,10 @@ static int vcon_bus_read(struct minivm *vm, void *opaque, uint64_t offset,
 static int vcon_bus_write(struct minivm *vm, void *opaque, uint64_t offset,
                           const void *data, unsigned len)
 {
-    if (len != 4)
-        return vl_err_plain(EINVAL,
-                            "virtio-mmio registers are 32 bits wide: a "
-                            "%u-byte write at offset 0x%llx",
-                            len, (unsigned long long)offset);
+    int r = vcon_width(offset, len, "write");
+
+    if (r < 0)
+        return r;
     return mvm_vcon_write(vm, opaque, offset, le_value(data, len));
 }
 
