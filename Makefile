@@ -24,7 +24,7 @@ SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
 
 .PHONY: all deps demo test grade bench doctor install uninstall clean help \
         lib tools lint check-skeletons skeletons test-lib test-grader \
-        fuzz test-fuzz
+        fuzz test-fuzz rootfs test-cgroup2 kernel
 
 all: lib tools
 
@@ -59,7 +59,8 @@ $(B)/lib/libvirtlab.so: $(LIB_OBJS)
 $(B)/lib/virtlab.pc: libvirtlab/virtlab.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-tools: $(B)/bin/vlab-doctor $(B)/bin/vlab-grade $(B)/bin/minivm
+tools: $(B)/bin/vlab-doctor $(B)/bin/vlab-grade $(B)/bin/minivm \
+       $(B)/bin/minictr
 
 # `make build/bin/minivm` and friends, by their relative names too.
 build/bin/%: $(B)/bin/% ;
@@ -87,6 +88,22 @@ $(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/* labs/minivm/guest/*) 
 	    GUEST_DIRS="$(MINIVM_GUESTS)" all
 	@mkdir -p $(@D) && cp $(B)/minivm/minivm $@
 
+# minictr from the reference solutions of labs 09-16, likewise.
+MINICTR_STAGES = $(wildcard solutions/09-*/*.c solutions/1[0-6]-*/*.c)
+$(B)/bin/minictr: $(MINICTR_STAGES) $(wildcard labs/minictr/*) \
+                  $(B)/lib/libvirtlab.a
+	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minictr \
+	    PROGRAM=minictr LIBDIR=$(B)/lib OPT="-O2 -g" \
+	    STAGE_SRCS="$(abspath $(MINICTR_STAGES))" $(B)/minictr/minictr
+	@mkdir -p $(@D) && cp $(B)/minictr/minictr $@
+
+## make rootfs    minictr's test root filesystem in build/rootfs: Debian's
+##                busybox-static and the vlab-probe test payload
+ROOTFS ?= $(B)/rootfs
+rootfs: $(ROOTFS)/.stamp
+$(ROOTFS)/.stamp: scripts/mkrootfs.sh $(wildcard labs/minictr/probe/*)
+	@scripts/mkrootfs.sh $(ROOTFS)
+
 ## make demo      build everything and run a first guest under minivm
 demo: deps all
 	@scripts/demo.sh
@@ -97,7 +114,7 @@ doctor: $(B)/bin/vlab-doctor
 
 ## make test      everything CI runs: library tests (ASan/UBSan), grader checks,
 ##                skeleton drift, lint
-test: deps all
+test: deps all rootfs
 	@scripts/test.sh
 
 test-lib: $(LIB_TESTS)
@@ -137,6 +154,15 @@ fuzz: deps
 # The bounded run `make test` does (scripts/test.sh).
 test-fuzz:
 	@$(MAKE) -s -C fuzz ROOT=$(ROOT) FUZZ_TIME=20
+
+## make kernel    a Debian kernel in build/kernel (apt-get download, cached)
+kernel:
+	@scripts/kernel.sh $(B)/kernel
+
+## make test-cgroup2  lab 12 and libvirtlab's cgroup tests on cgroup v2,
+##                inside QEMU (TCG) booting Debian's kernel
+test-cgroup2: all rootfs kernel
+	@scripts/test-cgroup2.sh
 
 ## make skeletons regenerate labs/ code from solutions/ (maintainers)
 skeletons:

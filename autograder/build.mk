@@ -41,6 +41,19 @@ $(error guest names used twice in $(GUEST_DIRS): $(GUEST_DUPS); guest \
   names must be unique across labs: rename them, e.g. with the lab as prefix)
 endif
 
+# minictr's tests run containers: they need the test rootfs (busybox and
+# vlab-probe, `make rootfs`) and the minictr just built, found through
+# these paths (or $MCT_ROOTFS / $MCT_BINARY at run time).
+TEST_DEPS :=
+ifeq ($(PROGRAM),minictr)
+ROOTFS   ?= $(ROOT)/build/rootfs
+CPPFLAGS += -DVL_ROOTFS='"$(ROOTFS)"' -DVL_MINICTR='"$(OUT)/minictr"'
+TEST_DEPS := $(OUT)/minictr $(ROOTFS)/.stamp
+$(ROOTFS)/.stamp: $(wildcard $(ROOT)/labs/minictr/probe/*) \
+                  $(ROOT)/scripts/mkrootfs.sh
+	$(MAKE) -s -C $(ROOT) rootfs ROOTFS=$(ROOTFS)
+endif
+
 .PHONY: all guests
 all: $(OUT)/$(PROGRAM) guests
 guests: $(GUEST_BINS)
@@ -52,7 +65,7 @@ $(OUT)/$(PROGRAM): $(DRIVER_DIR)/main.c $(DRIVER_SRCS) $(STAGE_SRCS) \
 
 $(OUT)/stage-test: $(TESTS) $(DRIVER_SRCS) $(STAGE_SRCS) \
                    $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a \
-                   $(GUEST_BINS)
+                   $(GUEST_BINS) $(TEST_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK) -lcriterion
 

@@ -9,9 +9,15 @@ set -eu
 
 # clang and libclang-rt-dev (clang's runtimes: libFuzzer, ASan, UBSan; on
 # bookworm it pulls libclang-rt-14-dev) build the fuzzers of fuzz/.
-PACKAGES="gcc make binutils pkg-config patch linux-libc-dev
+# busybox-static fills minictr's test rootfs (`make rootfs`); crun and runc
+# are the baselines of `make bench`; qemu-system-x86, cpio and
+# linux-image's tools (dpkg-deb, apt-get download) boot a Debian kernel with
+# cgroup v2 for the lab 12 tests (`make test-cgroup2`); passwd's useradd
+# makes the unprivileged user of the rootless tests (lab 11).
+PACKAGES="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
 libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
-clang libclang-rt-dev"
+clang libclang-rt-dev busybox-static crun runc qemu-system-x86 cpio iproute2
+passwd"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2

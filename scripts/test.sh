@@ -57,6 +57,33 @@ else
     echo "SKIPPED: $fuzz_reason"
     skipped=$((skipped + 1))
 fi
+# minictr's steps need root (namespaces, mounts, cgroups).
+root_step() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo
+        echo "==== $1"
+        echo "SKIPPED: needs root (containers, mounts and cgroups)"
+        skipped=$((skipped + 1))
+        return
+    fi
+    step "$@"
+}
+root_step "minictr command line, no leftovers" scripts/test-minictr-cli.sh
+# cgroup v2 for real: this machine may be v1/hybrid, so libvirtlab's cgroup
+# tests and lab 12's run again inside QEMU on Debian's kernel. Exit 77
+# means QEMU or the kernel cannot be had here: a skip, with the reason.
+cg2_step() {
+    echo
+    echo "==== cgroup v2 tests in QEMU (libvirtlab, lab 12)"
+    scripts/test-cgroup2.sh
+    case $? in
+    0) passed=$((passed + 1)) ;;
+    77) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1))
+       failures="$failures\n  - cgroup v2 tests in QEMU" ;;
+    esac
+}
+cg2_step
 step "vlab-doctor --json" scripts/test-doctor.sh
 step "install and pkg-config" scripts/test-install.sh
 kvm_step "reference solutions score 100%" \

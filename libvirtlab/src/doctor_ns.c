@@ -7,6 +7,7 @@
 #include "doctor_priv.h"
 
 #include "virtlab/error.h"
+#include "virtlab/ns.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -204,8 +205,11 @@ static void check_one_ns(struct vl_doctor_report *r, enum vl_doctor_ns ns)
     /* Inside a new user namespace, as a rootless runtime works. For the
      * user namespace itself: does it give the capabilities to create a
      * mount namespace (the AppArmor restriction lets unshare succeed but
-     * withholds them)? */
-    rootless = vl_doctor_ns_probe(user ? CLONE_NEWNS : ns_table[ns].flag, true);
+     * withholds them)? vl_userns_check() tries exactly that, and explains
+     * a refusal from the sysctls that cause it. */
+    vl_err_clear();
+    rootless =
+        user ? vl_userns_check() : vl_doctor_ns_probe(ns_table[ns].flag, true);
     r->ns[ns] = direct == 0;
     r->ns_rootless[ns] = rootless == 0;
 
@@ -216,9 +220,9 @@ static void check_one_ns(struct vl_doctor_report *r, enum vl_doctor_ns ns)
         return;
     }
     if (direct == 0) { /* user namespace without capabilities */
-        c = doctor_check_add(r, id, VL_CHECK_WARN,
-                             "created, but not usable: %s", vl_errmsg());
-        userns_hint(c);
+        c = doctor_check_add(r, id, VL_CHECK_WARN, "created, but not usable");
+        vl_err_ctx(rootless, "created, but not usable");
+        doctor_check_from_errmsg(c, vl_errmsg()); /* with its hints */
         return;
     }
     if (rootless == 0) {

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "virtlab/cgroup.h"
 
 /* ---- one check ------------------------------------------------------ */
 
@@ -115,30 +116,6 @@ int vl_doctor_ns_flag(enum vl_doctor_ns ns);
  * (user_namespaces(7)), as a rootless runtime does. Returns 0 or -errno.
  */
 int vl_doctor_ns_probe(int clone_flags, bool in_userns);
-
-/* cgroups, as mounted under /sys/fs/cgroup (cgroups(7)). */
-#define VL_CGROUP_ROOT "/sys/fs/cgroup"
-
-struct vl_cgroup_info {
-    int version;        /* 2: unified; 1: v1 (pure or hybrid); 0: none found */
-    bool hybrid;        /* v1 controllers plus a cgroup2 tree at .../unified */
-    char v2_mount[128]; /* where cgroup2 is mounted, "" if nowhere */
-    char v2_path[256];  /* our cgroup in it ("0::" of /proc/self/cgroup) */
-    char controllers[256];    /* usable controllers, space-separated */
-    char v2_controllers[256]; /* hybrid: what the cgroup2 tree offers */
-    bool writable;            /* we may create child cgroups where we are */
-};
-
-/*
- * Which cgroup version the machine runs and what the process may use:
- * statfs(2) of /sys/fs/cgroup tells cgroup2 (CGROUP2_SUPER_MAGIC) from a
- * tmpfs of v1 hierarchies; on v2 the controllers are the cgroup.controllers
- * of the process's own cgroup, on v1 the controllers mounted as hierarchies
- * (/proc/self/mountinfo). Reads only; never mounts anything.
- */
-int vl_cgroup_detect(struct vl_cgroup_info *info);
-/* Is ctrl ("memory") among info->controllers? */
-bool vl_cgroup_has(const struct vl_cgroup_info *info, const char *ctrl);
 
 /* ---- the whole report ------------------------------------------------- */
 
