@@ -24,6 +24,8 @@ const char *vg_status_name(enum vg_status status)
         return "did not run";
     case VG_NOT_BUILT:
         return "not built";
+    case VG_FLAKY:
+        return "flaky";
     }
     return "unknown";
 }
@@ -79,6 +81,8 @@ static void test_free(struct vg_test *t)
     free(t->id);
     free(t->description);
     free(t->details);
+    free(t->hint);
+    free(t->excerpt);
 }
 
 int vg_lab_add_test(struct vg_lab *lab, const struct vg_test *test)
@@ -89,6 +93,8 @@ int vg_lab_add_test(struct vg_lab *lab, const struct vg_test *test)
     copy.id = dup_or_null(test->id, &ok);
     copy.description = dup_or_null(test->description, &ok);
     copy.details = dup_or_null(test->details, &ok);
+    copy.hint = dup_or_null(test->hint, &ok);
+    copy.excerpt = dup_or_null(test->excerpt, &ok);
     grown =
         ok ? reallocarray(lab->tests, lab->ntests + 1, sizeof(*grown)) : NULL;
     if (!grown) {
@@ -129,6 +135,12 @@ void vg_lab_free(struct vg_lab *lab)
     free(lab->title);
     free(lab->message);
     free(lab->log);
+    free(lab->tests_sha256);
+    free(lab->rubric_sha256);
+    free(lab->fix_first);
+    for (size_t i = 0; i < lab->nprotected; i++)
+        free(lab->protected[i]);
+    free(lab->protected);
     *lab = (struct vg_lab){0};
 }
 
@@ -150,6 +162,12 @@ void vg_result_free(struct vg_result *result)
     for (size_t i = 0; i < result->nlabs; i++)
         vg_lab_free(&result->labs[i]);
     free(result->labs);
+    free(result->meta.grader_version);
+    free(result->meta.submission);
+    free(result->meta.submission_commit);
+    free(result->meta.tools);
+    free(result->meta.environment);
+    free(result->meta.started);
     *result = (struct vg_result){0};
 }
 

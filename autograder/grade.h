@@ -28,6 +28,18 @@ enum vg_status {
     VG_SKIPPED,   /* the machine lacks something: an environment skip */
     VG_NOT_RUN,   /* the test binary never reported this test */
     VG_NOT_BUILT, /* the stage did not compile */
+    VG_FLAKY,     /* failed, then passed when run again: 0 points, and
+                   * reported as such, never as a silent pass */
+};
+
+/* Who sees a test's result, as Gradescope defines it ("visibility" of
+ * results.json): now, never (instructors only), after the due date, or
+ * after the grades are published. */
+enum vg_visibility {
+    VG_VISIBLE,
+    VG_HIDDEN,
+    VG_AFTER_DUE_DATE,
+    VG_AFTER_PUBLISHED,
 };
 
 /* How far grading one lab got. Only VG_LAB_RAN is a clean run. */
@@ -47,6 +59,11 @@ struct vg_test {
     enum vg_status status;
     char *details; /* why it failed or was skipped (NULL if none) */
     bool in_rubric;
+    enum vg_visibility visibility; /* the rubric's (VG_VISIBLE by default) */
+    char *hint;    /* the rubric's hint matching the failure, or NULL */
+    char *excerpt; /* the part of the guest's / container's output that
+                    * goes with the failure (capped), or NULL */
+    bool extra;    /* an instructor's private test (--extra-tests) */
 };
 
 struct vg_lab {
@@ -58,13 +75,31 @@ struct vg_lab {
     char *log;     /* what the test binary printed (capped), or NULL */
     struct vg_test *tests;
     size_t ntests;
-    double seconds; /* wall-clock time spent on this lab */
+    double seconds;      /* wall-clock time spent on this lab */
+    char *tests_sha256;  /* SHA-256 over the lab's test sources, in order */
+    char *rubric_sha256; /* SHA-256 of its lab.json */
+    char *fix_first;     /* "lab 02": an earlier stage of the student's own
+                          * program that fails and should be fixed first */
+    char **protected;    /* files the submission changed that the grader
+                          * protects (and ignored): "01-x/tests/a_test.c" */
+    size_t nprotected;
+};
+
+/* What makes a report reproducible (written once per run). */
+struct vg_meta {
+    char *grader_version;    /* "vlab-grade 0.1.0" */
+    char *submission;        /* the folder graded */
+    char *submission_commit; /* its git HEAD, or NULL when not a git repo */
+    char *tools;             /* "gcc 12.2.0; make 4.3; criterion 2.4.1..." */
+    char *environment;       /* the doctor's summary, one line per check */
+    char *started;           /* ISO 8601 UTC */
 };
 
 struct vg_result {
     struct vg_lab *labs;
     size_t nlabs;
     double seconds;
+    struct vg_meta meta;
 };
 
 /* "passed", "failed", "crashed", "timed out", "skipped", ... */

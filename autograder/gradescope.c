@@ -28,6 +28,7 @@ static char *test_output(const struct vg_test *t)
     case VG_TIMED_OUT:
     case VG_NOT_RUN:
     case VG_NOT_BUILT:
+    case VG_FLAKY:
         break;
     }
     return vg_strfmt("%s: %s", vg_status_name(t->status), details);

@@ -42,6 +42,8 @@ const char *vg_report_label(enum vg_status status)
         return "NOT RUN";
     case VG_NOT_BUILT:
         return "NO BUILD";
+    case VG_FLAKY:
+        return "FLAKY";
     }
     return "?";
 }
@@ -59,6 +61,7 @@ static const char *status_color(enum vg_status status)
     case VG_CRASHED:
     case VG_TIMED_OUT:
     case VG_NOT_BUILT:
+    case VG_FLAKY:
         return SGR_RED;
     }
     return "";

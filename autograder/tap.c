@@ -57,6 +57,7 @@ static int status_rank(enum vg_status s)
     case VG_FAILED:
     case VG_TIMED_OUT:
     case VG_CRASHED:
+    case VG_FLAKY:
         return 3;
     }
     return 3;
