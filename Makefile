@@ -18,13 +18,15 @@ LIB_TESTS := $(patsubst libvirtlab/tests/%.c,$(B)/tests/%,\
 GRADE_SRCS := $(filter-out %_test.c,$(wildcard autograder/*.c))
 GRADE_TESTS := $(patsubst autograder/tests/%.c,$(B)/tests/%,\
                $(wildcard autograder/tests/*_test.c))
+# vlab-grade's own libraries: libcrypto for the SHA-256 of tests and rubric.
+GRADE_LIBS := -lcrypto
 
 LIB_CFLAGS := $(WARN) -O2 -g -fPIC -fvisibility=default
 SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
 
 .PHONY: all deps demo test grade bench doctor install uninstall clean help \
         lib tools lint check-skeletons skeletons test-lib test-grader \
-        fuzz test-fuzz rootfs test-cgroup2 kernel
+        fuzz test-fuzz rootfs test-cgroup2 kernel student-release
 
 all: lib tools
 
@@ -72,28 +74,36 @@ $(B)/bin/vlab-doctor: libvirtlab/tools/vlab-doctor.c $(B)/lib/libvirtlab.a
 $(B)/bin/vlab-grade: $(GRADE_SRCS) $(wildcard autograder/*.h) \
                      $(B)/lib/libvirtlab.a
 	@mkdir -p $(@D)
-	$(CC) $(VL_INC) $(WARN) -O2 -g -DVL_ROOT='"$(ROOT)"' -o $@ \
-	    $(filter %.c,$^) $(B)/lib/libvirtlab.a $(VL_LIBS)
+	$(CC) $(VL_INC) $(WARN) -O2 -g -DVL_ROOT='"$(ROOT)"' \
+	    -DVG_VERSION='"$(VERSION)"' -o $@ \
+	    $(filter %.c,$^) $(B)/lib/libvirtlab.a $(VL_LIBS) $(GRADE_LIBS)
 
 # minivm built from the reference solutions of every stage: what `make demo`
 # runs. Students build their own with `make -C labs run`.
 # Its guests land in build/minivm/guest/.
-MINIVM_STAGES = $(wildcard solutions/0[1-8]-*/*.c)
+# A student release (make student-release) has no solutions/*.c but the
+# compiled archive of them, built with sanitizers: then link with them too.
+MINIVM_STAGES = $(or $(wildcard solutions/0[1-8]-*/*.c),\
+                     $(wildcard solutions/minivm-ref.a))
+REF_SAN = $(if $(filter %.a,$(1)),$(SAN))
 MINIVM_GUESTS = $(wildcard $(ROOT)/labs/0[1-8]-*/guest)
 $(B)/bin/minivm: $(MINIVM_STAGES) $(wildcard labs/minivm/* labs/minivm/guest/*) \
                  $(wildcard labs/0[1-8]-*/guest/*) $(B)/lib/libvirtlab.a
 	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minivm \
-	    PROGRAM=minivm LIBDIR=$(B)/lib OPT="-O2 -g" \
+	    PROGRAM=minivm LIBDIR=$(B)/lib \
+	    OPT="-O2 -g $(call REF_SAN,$(MINIVM_STAGES))" \
 	    STAGE_SRCS="$(abspath $(MINIVM_STAGES))" \
 	    GUEST_DIRS="$(MINIVM_GUESTS)" all
 	@mkdir -p $(@D) && cp $(B)/minivm/minivm $@
 
 # minictr from the reference solutions of labs 09-16, likewise.
-MINICTR_STAGES = $(wildcard solutions/09-*/*.c solutions/1[0-6]-*/*.c)
+MINICTR_STAGES = $(or $(wildcard solutions/09-*/*.c solutions/1[0-6]-*/*.c),\
+                      $(wildcard solutions/minictr-ref.a))
 $(B)/bin/minictr: $(MINICTR_STAGES) $(wildcard labs/minictr/*) \
                   $(B)/lib/libvirtlab.a
 	$(MAKE) -s -f autograder/build.mk ROOT=$(ROOT) OUT=$(B)/minictr \
-	    PROGRAM=minictr LIBDIR=$(B)/lib OPT="-O2 -g" \
+	    PROGRAM=minictr LIBDIR=$(B)/lib \
+	    OPT="-O2 -g $(call REF_SAN,$(MINICTR_STAGES))" \
 	    STAGE_SRCS="$(abspath $(MINICTR_STAGES))" $(B)/minictr/minictr
 	@mkdir -p $(@D) && cp $(B)/minictr/minictr $@
 
@@ -135,7 +145,8 @@ $(B)/tests/%_test: autograder/tests/%_test.c $(filter-out autograder/main.c,\
                    $(B)/lib-san/libvirtlab.a
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) -Iautograder $(SAN_CFLAGS) -DVL_ROOT='"$(ROOT)"' \
-	    -o $@ $(filter %.c,$^) $(B)/lib-san/libvirtlab.a $(VL_LIBS) -lcriterion
+	    -o $@ $(filter %.c,$^) $(B)/lib-san/libvirtlab.a $(VL_LIBS) \
+	    $(GRADE_LIBS) -lcriterion
 
 ## make grade     grade your work in labs/ (LAB=01 for one lab)
 grade: deps all
@@ -163,6 +174,11 @@ kernel:
 ##                inside QEMU (TCG) booting Debian's kernel
 test-cgroup2: all rootfs kernel
 	@scripts/test-cgroup2.sh
+
+## make student-release OUT=DIR  the course without solution sources, for
+##                students (reference stages as compiled archives)
+student-release: lib
+	@scripts/student-release.sh "$(OUT)"
 
 ## make skeletons regenerate labs/ code from solutions/ (maintainers)
 skeletons:

@@ -7,6 +7,9 @@
 #        STAGE_SRCS="..." TESTS="..." GUEST_DIRS="..." LIBDIR=... <target>
 # Targets: $(OUT)/stage-test (the tests) and $(OUT)/$(PROGRAM) (the tool).
 # The same file builds the student's own minivm for `make run` in labs/.
+# STAGE_SRCS may also name objects (.o) and archives (.a): a student
+# release has the reference stages compiled, not as .c (autograder/
+# refarchive.h).
 
 ROOT    ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 include $(ROOT)/scripts/common.mk
@@ -61,13 +64,13 @@ guests: $(GUEST_BINS)
 $(OUT)/$(PROGRAM): $(DRIVER_DIR)/main.c $(DRIVER_SRCS) $(STAGE_SRCS) \
                    $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LINK)
 
 $(OUT)/stage-test: $(TESTS) $(DRIVER_SRCS) $(STAGE_SRCS) \
                    $(wildcard $(DRIVER_DIR)/*.h) $(LIBDIR)/libvirtlab.a \
                    $(GUEST_BINS) $(TEST_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LINK) -lcriterion
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LINK) -lcriterion
 
 $(foreach d,$(GUEST_DIRS),$(eval $(call guest_rule,$(OUT)/guest,$(d))))
 $(foreach d,$(GUEST_DIRS),$(eval $(call guest_c_rule,$(OUT)/guest,$(d))))

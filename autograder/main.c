@@ -12,11 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
+#include "formats.h"
 #include "fsutil.h"
 #include "text.h"
 #include "gradescope.h"
 #include "grade.h"
+#include "integrity.h"
+#include "extra.h"
 #include "manifest.h"
+#include "meta.h"
 #include "mutants.h"
 #include "report.h"
 #include "runner.h"
@@ -40,6 +45,12 @@ struct cli {
     int timeout_sec;
     bool keep, verbose, mutants;
     enum expect expect;
+    /* --batch DIR -j N --csv FILE --out DIR (batch.h) */
+    char *batch;
+    const char *csv, *out;
+    unsigned jobs;
+    const char *extra;         /* --extra-tests DIR (extra.h) */
+    struct vg_outputs outputs; /* --junit, --tap, ... (formats.h) */
 };
 
 static void usage(FILE *out)
@@ -50,6 +61,8 @@ static void usage(FILE *out)
             "                  [--json FILE] [--timeout SEC] [--keep] "
             "[--verbose]\n"
             "                  [--expect full|zero] [--mutants]\n"
+            "       vlab-grade --batch DIR [-j N] [--csv FILE] [--out DIR] "
+            "[--lab NN|SLUG]...\n"
             "\n"
             "  --root DIR        the virtlab tree (default: the one this "
             "binary\n                    was built in, %s)\n"
@@ -73,11 +86,25 @@ static void usage(FILE *out)
             "  --mutants         check that each mutant in "
             "autograder/mutants/ is\n"
             "                    caught by the tests it names\n"
+            "%s"
+            "  --extra-tests DIR an instructor's private tests: "
+            "DIR/<slug>/*.c and\n"
+            "                    DIR/<slug>/rubric.json, graded with the "
+            "lab's\n"
+            "  --batch DIR       grade every subfolder of DIR (one "
+            "submission each)\n"
+            "  -j, --jobs N      grade N submissions at a time (default "
+            "1)\n"
+            "  --csv FILE        write the gradebook (one row per student) "
+            "to FILE\n"
+            "  --out DIR         write DIR/<student>/report.txt and "
+            "results.json\n"
             "\n"
             "exit status: 0 all passed (or as --expect asked), 1 not, 2 "
             "usage,\n"
-            "setup or grader error\n",
-            VL_ROOT);
+            "setup or grader error; with --batch: 0 every folder was graded, "
+            "1 not\n",
+            VL_ROOT, vg_outputs_usage);
 }
 
 static int parse_timeout(const char *arg, int *out)
@@ -107,6 +134,20 @@ static int parse_expect(const char *arg, enum expect *out)
     return 0;
 }
 
+static int parse_jobs(const char *arg, unsigned *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (errno || *end || v < 1 || v > VG_BATCH_JOBS_MAX)
+        return vl_err_plain(EINVAL, "-j %s: give a number of workers in 1..%d",
+                            arg, VG_BATCH_JOBS_MAX);
+    *out = (unsigned)v;
+    return 0;
+}
+
 static int parse_option(struct cli *c, int opt, const char *arg)
 {
     switch (opt) {
@@ -121,8 +162,19 @@ static int parse_option(struct cli *c, int opt, const char *arg)
             return vl_err_plain(EINVAL, "more than %d --lab options", MAX_LABS);
         c->labs[c->nlabs++] = arg;
         return 0;
-    case 'j':
+    case 'J':
         c->json = arg;
+        return 0;
+    case 'b':
+        free(c->batch);
+        return (c->batch = strdup(arg)) ? 0 : -ENOMEM;
+    case 'j':
+        return parse_jobs(arg, &c->jobs);
+    case 'c':
+        c->csv = arg;
+        return 0;
+    case 'o':
+        c->out = arg;
         return 0;
     case 't':
         return parse_timeout(arg, &c->timeout_sec);
@@ -137,7 +189,12 @@ static int parse_option(struct cli *c, int opt, const char *arg)
     case 'm':
         c->mutants = true;
         return 0;
+    case 'X':
+        c->extra = arg;
+        return 0;
     }
+    if (opt >= VG_OPT_JUNIT)
+        return vg_outputs_parse(&c->outputs, opt, arg);
     return vl_err_plain(EINVAL, "try vlab-grade --help");
 }
 
@@ -193,10 +250,26 @@ static int check_cli(struct cli *c)
                             "--mutants grades patched reference "
                             "solutions: it takes no --submission, --json "
                             "or --expect");
+    if (c->batch && (c->mutants || c->submission || c->json || c->expect))
+        return vl_err_plain(EINVAL,
+                            "--batch grades every subfolder of its folder: "
+                            "it takes no --submission, --json, --expect or "
+                            "--mutants (--out DIR writes each student's "
+                            "results.json)");
+    if ((c->batch || c->mutants) && vg_outputs_any(&c->outputs))
+        return vl_err_plain(EINVAL, "--junit, --tap, --classroom, --markdown, "
+                                    "--autolab and --leaderboard go with "
+                                    "grading one submission");
+    if ((ret = vg_outputs_check(&c->outputs, c->json)) < 0)
+        return ret;
+    if (!c->batch && (c->csv || c->out || c->jobs))
+        return vl_err_plain(EINVAL, "-j, --csv and --out go with --batch DIR");
     if (!c->root && !(c->root = default_root()))
         return -ENOMEM;
     if ((ret = resolve_dir(&c->root, "--root")) < 0)
         return ret;
+    if (c->batch)
+        return resolve_dir(&c->batch, "--batch");
     if (!c->submission && !(c->submission = vg_strfmt("%s/labs", c->root)))
         return -ENOMEM;
     return resolve_dir(&c->submission, "--submission");
@@ -208,12 +281,23 @@ static int parse_cli(struct cli *c, int argc, char **argv)
         {"root", required_argument, NULL, 'r'},
         {"submission", required_argument, NULL, 's'},
         {"lab", required_argument, NULL, 'l'},
-        {"json", required_argument, NULL, 'j'},
+        {"json", required_argument, NULL, 'J'},
+        {"batch", required_argument, NULL, 'b'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},
+        {"out", required_argument, NULL, 'o'},
         {"timeout", required_argument, NULL, 't'},
         {"expect", required_argument, NULL, 'e'},
         {"keep", no_argument, NULL, 'k'},
         {"verbose", no_argument, NULL, 'v'},
         {"mutants", no_argument, NULL, 'm'},
+        {"extra-tests", required_argument, NULL, 'X'},
+        {"junit", required_argument, NULL, VG_OPT_JUNIT},
+        {"tap", required_argument, NULL, VG_OPT_TAP},
+        {"classroom", required_argument, NULL, VG_OPT_CLASSROOM},
+        {"markdown", optional_argument, NULL, VG_OPT_MARKDOWN},
+        {"autolab", no_argument, NULL, VG_OPT_AUTOLAB},
+        {"leaderboard", no_argument, NULL, VG_OPT_LEADERBOARD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -269,6 +353,8 @@ static int grade_all(const struct cli *c, const struct vg_manifests *all,
         .keep = c->keep,
         .verbose = c->verbose,
         .progress = stderr,
+        /* A skeleton's failures are expected: no flaky-test reruns. */
+        .no_rerun = c->expect == EXPECT_ZERO,
     };
     double start = vg_now();
     int ret = 0;
@@ -386,6 +472,22 @@ static int run_mutants(const struct cli *c, const struct vg_manifests *all,
     return all_caught ? 0 : 1;
 }
 
+/* After the report: protected files and stages to fix first, per lab,
+ * then what makes the grade reproducible (integrity.h, meta.h). */
+static void print_integrity(const struct vg_result *r)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < r->nlabs; i++) {
+        if (!r->labs[i].nprotected && !r->labs[i].fix_first)
+            continue;
+        printf("%s  %s:\n", any ? "" : "\nIntegrity:\n", r->labs[i].slug);
+        vg_integrity_print_lab(stdout, &r->labs[i], 4);
+        any = true;
+    }
+    vg_meta_print_footer(stdout, r);
+}
+
 static int grade_and_report(const struct cli *c, const struct vg_manifests *all,
                             const struct vg_manifest *const *sel, size_t n)
 {
@@ -394,20 +496,51 @@ static int grade_and_report(const struct cli *c, const struct vg_manifests *all,
     struct vg_result result = {0};
     int ret;
 
-    ret = grade_all(c, all, sel, n, &result);
+    ret = vg_meta_collect(&result.meta, c->submission);
+    if (ret == 0)
+        ret = grade_all(c, all, sel, n, &result);
+    if (ret == 0)
+        ret = vg_integrity_fix_first(&result, all);
     if (ret == 0) {
         vg_report_terminal(stdout, &result, &ro);
+        print_integrity(&result);
         if (c->json)
-            ret = vg_gradescope_write(&result, c->json);
+            ret = vg_gradescope_write_opts(
+                &result, c->json,
+                &(struct vg_gradescope_opts){.leaderboard =
+                                                 c->outputs.leaderboard});
+        if (ret == 0)
+            ret = vg_outputs_write(&result, &c->outputs);
         if (ret == 0)
             ret = verdict(c, &result);
+        if (ret >= 0 && vg_outputs_last_lines(stdout, &result, &c->outputs) < 0)
+            ret = -EIO;
     }
     vg_result_free(&result);
     return ret;
 }
 
+static int run_batch(const struct cli *c, const struct vg_manifests *all,
+                     const struct vg_manifest *const *sel, size_t n)
+{
+    struct vg_batch_opts o = {
+        .root = c->root,
+        .dir = c->batch,
+        .jobs = c->jobs ? c->jobs : 1,
+        .csv = c->csv,
+        .out = c->out,
+        .timeout_sec = c->timeout_sec,
+        .keep = c->keep,
+        .verbose = c->verbose,
+        .progress = stderr,
+    };
+
+    return vg_batch_command(&o, all, sel, n);
+}
+
 static void cli_free(struct cli *c)
 {
+    free(c->batch);
     free(c->root);
     free(c->submission);
 }
@@ -435,11 +568,14 @@ int main(int argc, char **argv)
         ret = parse_cli(&c, argc, argv);
     if (ret == 0)
         ret = vg_manifests_load(&all, c.root);
+    if (ret == 0 && c.extra)
+        ret = vg_manifests_add_extra(&all, c.root, c.extra);
     if (ret == 0)
         ret = select_labs(&c, &all, sel, &n);
     if (ret == 0)
-        ret = c.mutants ? run_mutants(&c, &all, sel, n)
-                        : grade_and_report(&c, &all, sel, n);
+        ret = c.batch     ? run_batch(&c, &all, sel, n)
+              : c.mutants ? run_mutants(&c, &all, sel, n)
+                          : grade_and_report(&c, &all, sel, n);
     if (ret < 0)
         ret = die_status(ret);
     vg_manifests_free(&all);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "hints.h"
 #include "text.h"
 #include "virtlab/cleanup.h"
 #include "virtlab/error.h"
@@ -207,10 +208,58 @@ static int get_timeout(struct vg_manifest *m, json_t *root)
     return 0;
 }
 
+/* Gradescope's names for who sees a test ("visibility" in results.json). */
+static const char *const visibility_names[] = {
+    [VG_VISIBLE] = "visible",
+    [VG_HIDDEN] = "hidden",
+    [VG_AFTER_DUE_DATE] = "after_due_date",
+    [VG_AFTER_PUBLISHED] = "after_published",
+};
+
+int vg_visibility_parse(const char *name, enum vg_visibility *out)
+{
+    for (size_t i = 0; i < sizeof(visibility_names) / sizeof(*visibility_names);
+         i++)
+        if (strcmp(name, visibility_names[i]) == 0) {
+            *out = (enum vg_visibility)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+const char *vg_visibility_name(enum vg_visibility v)
+{
+    switch (v) {
+    case VG_VISIBLE:
+    case VG_HIDDEN:
+    case VG_AFTER_DUE_DATE:
+    case VG_AFTER_PUBLISHED:
+        return visibility_names[v];
+    }
+    return "visible";
+}
+
+static int get_visibility(const char *path, const char *where, json_t *obj,
+                          struct vg_rubric_item *item)
+{
+    json_t *v = json_object_get(obj, "visibility");
+
+    item->visibility = VG_VISIBLE;
+    if (!v)
+        return 0;
+    if (!json_is_string(v) ||
+        vg_visibility_parse(json_string_value(v), &item->visibility) < 0)
+        return bad_field(path, where,
+                         "visibility must be \"visible\", \"hidden\", "
+                         "\"after_due_date\" or \"after_published\"");
+    return 0;
+}
+
 static int get_rubric_item(const char *path, size_t i, json_t *obj,
                            struct vg_rubric_item *item)
 {
-    static const char *const keys[] = {"test", "points", "description", NULL};
+    static const char *const keys[] = {"test", "points", "description",
+                                       "visibility", NULL};
     char where[64];
     json_t *pts;
     int ret;
@@ -239,44 +288,60 @@ static int get_rubric_item(const char *path, size_t i, json_t *obj,
         json_number_value(pts) > 1000)
         return bad_field(path, where, "points must be a number in (0, 1000]");
     item->points = json_number_value(pts);
+    return get_visibility(path, where, obj, item);
+}
+
+int vg_manifest_add_rubric(struct vg_manifest *m, const char *path,
+                           const void *json, bool extra)
+{
+    json_t *arr = (json_t *)json;
+    struct vg_rubric_item *grown;
+    size_t i, base = m->nrubric;
+    json_t *v;
+    int ret;
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return bad_field(path, "rubric",
+                         "must be a non-empty array of "
+                         "{\"test\", \"points\", \"description\"}");
+    grown = reallocarray(m->rubric, base + json_array_size(arr),
+                         sizeof(*m->rubric));
+    if (!grown)
+        return vl_err(ENOMEM, "%s: rubric", path);
+    m->rubric = grown;
+    json_array_foreach(arr, i, v)
+    {
+        struct vg_rubric_item *item = &m->rubric[base + i];
+        const struct vg_rubric_item *first;
+
+        *item = (struct vg_rubric_item){.extra = extra};
+        ret = get_rubric_item(path, i, v, item);
+        m->nrubric = base + i + 1; /* so vg_manifest_free() sees this item */
+        if (ret < 0)
+            return ret;
+        first = vg_manifest_rubric_item(m, item->test);
+        if (first != item)
+            return bad_field(
+                path, "rubric", "test \"%s\" is listed twice%s", item->test,
+                first < m->rubric + base ? " (the lab's own rubric has it)"
+                                         : "");
+    }
     return 0;
 }
 
 static int get_rubric(struct vg_manifest *m, json_t *root)
 {
-    json_t *arr = json_object_get(root, "rubric");
-    size_t i;
-    json_t *v;
-    int ret;
-
-    if (!json_is_array(arr) || json_array_size(arr) == 0)
-        return bad_field(m->path, "rubric",
-                         "must be a non-empty array of "
-                         "{\"test\", \"points\", \"description\"}");
-    m->rubric = calloc(json_array_size(arr), sizeof(*m->rubric));
-    if (!m->rubric)
-        return vl_err(ENOMEM, "%s: rubric", m->path);
-    json_array_foreach(arr, i, v)
-    {
-        ret = get_rubric_item(m->path, i, v, &m->rubric[i]);
-        m->nrubric = i + 1; /* so vg_manifest_free() sees this item */
-        if (ret < 0)
-            return ret;
-        if (vg_manifest_rubric_item(m, m->rubric[i].test) != &m->rubric[i])
-            return bad_field(m->path, "rubric",
-                             "test \"%s\" is listed "
-                             "twice",
-                             m->rubric[i].test);
-    }
-    return 0;
+    return vg_manifest_add_rubric(m, m->path, json_object_get(root, "rubric"),
+                                  false);
 }
 
 static int parse_fields(struct vg_manifest *m, json_t *root,
                         const char *dirname)
 {
+    /* "sandbox" is read and checked by sandbox.c. */
     static const char *const keys[] = {
-        "lab",   "slug",   "title",  "program",     "stage_files",
-        "tests", "guests", "rubric", "timeout_sec", NULL};
+        "lab",    "slug",   "title",       "program", "stage_files", "tests",
+        "guests", "rubric", "timeout_sec", "hints",   "sandbox",     NULL};
     int ret;
 
     if (!json_is_object(root))
@@ -300,9 +365,9 @@ static int parse_fields(struct vg_manifest *m, json_t *root,
                           &m->tests, &m->ntests);
     if (ret < 0)
         return ret;
-    if ((ret = get_timeout(m, root)) < 0)
+    if ((ret = get_timeout(m, root)) < 0 || (ret = get_rubric(m, root)) < 0)
         return ret;
-    return get_rubric(m, root);
+    return vg_hints_parse(m, json_object_get(root, "hints"));
 }
 
 int vg_manifest_load(struct vg_manifest *m, const char *path,
@@ -351,6 +416,8 @@ void vg_manifest_free(struct vg_manifest *m)
         free(m->rubric[i].description);
     }
     free(m->rubric);
+    vg_hints_free(m->hints, m->nhints);
+    free_list(m->extra_tests, m->nextra_tests);
     *m = (struct vg_manifest){0};
 }
 

@@ -9,7 +9,9 @@
  *     "tests": ["tests/kvm_basics_test.c"], "guests": "guest",
  *     "timeout_sec": 300,
  *     "rubric": [ {"test": "kvm_basics::opens_dev_kvm", "points": 2,
- *                  "description": "opens /dev/kvm ..."} ] }
+ *                  "description": "opens /dev/kvm ...",
+ *                  "visibility": "visible"} ],
+ *     "hints": [ {"on": "errno:ENOSYS", "hint": "a TODO is still a stub"} ] }
  *
  * Loading validates every field; a wrong one fails with a message naming
  * the file and the field ("…/lab.json: rubric[2].points: must be > 0").
@@ -17,7 +19,12 @@
 #ifndef VG_MANIFEST_H
 #define VG_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "grade.h"
+
+struct vg_hint; /* hints.h */
 
 /* Upper bound on timeout_sec: one lab may not hold CI for more. */
 #define VG_TIMEOUT_MAX_SEC 7200
@@ -26,6 +33,8 @@ struct vg_rubric_item {
     char *test; /* "suite::name" */
     double points;
     char *description;
+    enum vg_visibility visibility; /* "visibility", default visible */
+    bool extra; /* from an instructor's --extra-tests folder */
 };
 
 struct vg_manifest {
@@ -42,6 +51,12 @@ struct vg_manifest {
     int timeout_sec;
     struct vg_rubric_item *rubric;
     size_t nrubric;
+    struct vg_hint *hints; /* "hints": first match wins (hints.h) */
+    size_t nhints;
+    /* --extra-tests: the instructor's private test files (absolute paths,
+     * compiled after `tests`); their rubric items are in `rubric`. */
+    char **extra_tests;
+    size_t nextra_tests;
 };
 
 struct vg_manifests {
@@ -61,6 +76,20 @@ void vg_manifests_free(struct vg_manifests *all);
 /* Find a lab by number ("01", "1") or slug; NULL when there is none. */
 const struct vg_manifest *vg_manifests_find(const struct vg_manifests *all,
                                             const char *key);
+
+/* "visible", "hidden", "after_due_date", "after_published" (Gradescope's
+ * names) -> *out; -EINVAL for anything else. */
+int vg_visibility_parse(const char *name, enum vg_visibility *out);
+const char *vg_visibility_name(enum vg_visibility v);
+
+/*
+ * Parse the rubric items of arr (a JSON array, jansson's json_t) into
+ * m->rubric, after those already there, each flagged `extra`; `where` names
+ * the field in messages ("rubric", or a rubric.json's path). Used for
+ * lab.json and for --extra-tests' rubric.json.
+ */
+int vg_manifest_add_rubric(struct vg_manifest *m, const char *path,
+                           const void *arr, bool extra);
 
 /* The rubric item of a test id, or NULL. */
 const struct vg_rubric_item *

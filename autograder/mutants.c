@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,8 +33,9 @@ static char *trimmed_copy(const char *s, size_t len)
     return strndup(s, len);
 }
 
-/* "a::b, c::d" into mu->kills. */
-static int parse_kills(struct vg_mutant *mu, const char *list, size_t len)
+/* "a::b, c::d" into *ids (Kills: or May-kill:). */
+static int parse_ids(struct vg_mutant *mu, const char *list, size_t len,
+                     char ***ids, size_t *n, const char *header)
 {
     _vl_cleanup_free_ char *copy = strndup(list, len);
     char *save = NULL;
@@ -41,19 +44,19 @@ static int parse_kills(struct vg_mutant *mu, const char *list, size_t len)
         return vl_err(ENOMEM, "parsing %s", mu->path);
     for (char *id = strtok_r(copy, ",", &save); id;
          id = strtok_r(NULL, ",", &save)) {
-        char **grown = reallocarray(mu->kills, mu->nkills + 1, sizeof(*grown));
+        char **grown = reallocarray(*ids, *n + 1, sizeof(*grown));
 
         if (!grown)
             return vl_err(ENOMEM, "parsing %s", mu->path);
-        mu->kills = grown;
-        mu->kills[mu->nkills] = trimmed_copy(id, strlen(id));
-        if (!mu->kills[mu->nkills])
+        *ids = grown;
+        (*ids)[*n] = trimmed_copy(id, strlen(id));
+        if (!(*ids)[*n])
             return vl_err(ENOMEM, "parsing %s", mu->path);
-        if (!strstr(mu->kills[mu->nkills++], "::"))
+        if (!strstr((*ids)[(*n)++], "::"))
             return vl_err_plain(EINVAL,
-                                "%s: Kills: \"%s\" is not a test id "
+                                "%s: %s \"%s\" is not a test id "
                                 "\"suite::name\"",
-                                mu->path, mu->kills[mu->nkills - 1]);
+                                mu->path, header, (*ids)[*n - 1]);
     }
     return 0;
 }
@@ -73,7 +76,11 @@ static int parse_header_line(struct vg_mutant *mu, const char *line, size_t len)
         return mu->description ? 0 : vl_err(ENOMEM, "parsing %s", mu->path);
     }
     if (len >= 6 && strncmp(line, "Kills:", 6) == 0)
-        return parse_kills(mu, line + 6, len - 6);
+        return parse_ids(mu, line + 6, len - 6, &mu->kills, &mu->nkills,
+                         "Kills:");
+    if (len >= 9 && strncmp(line, "May-kill:", 9) == 0)
+        return parse_ids(mu, line + 9, len - 9, &mu->may_kill, &mu->nmay_kill,
+                         "May-kill:");
     return 0;
 }
 
@@ -121,6 +128,9 @@ void vg_mutant_free(struct vg_mutant *mu)
     for (size_t i = 0; i < mu->nkills; i++)
         free(mu->kills[i]);
     free(mu->kills);
+    for (size_t i = 0; i < mu->nmay_kill; i++)
+        free(mu->may_kill[i]);
+    free(mu->may_kill);
     free(mu->path);
     free(mu->name);
     free(mu->description);
@@ -134,10 +144,105 @@ static bool is_failure(enum vg_status s)
     return s == VG_FAILED || s == VG_CRASHED || s == VG_TIMED_OUT;
 }
 
+static bool in_list(char *const *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static bool in_kills(const struct vg_mutant *mu, const char *id)
+{
+    return in_list(mu->kills, mu->nkills, id);
+}
+
+/*
+ * Did an unlisted rubric test lose points because of the mutant? Every
+ * status but a pass does, except an environment skip: the machine, not the
+ * mutant, decided that one (and the reference loses it too). A flaky test
+ * counts: the mutant made it fail at least once.
+ */
+static bool lost_points(const struct vg_test *t)
+{
+    return t->in_rubric && !t->extra && t->status != VG_PASSED &&
+           t->status != VG_SKIPPED;
+}
+
+/* Append "line\n" to *text (NULL at first); false when out of memory. */
+static bool __attribute__((format(printf, 2, 3)))
+add_line(char **text, const char *fmt, ...)
+{
+    _vl_cleanup_free_ char *line = NULL;
+    char *grown;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return false;
+    grown = vg_strfmt("%s%s\n", *text ? *text : "", line);
+    if (!grown)
+        return false;
+    free(*text);
+    *text = grown;
+    return true;
+}
+
+/* A Kills test the mutant spared: "s::b passed", "s::b skipped: why". */
+static bool note_spared(char **why, const struct vg_test *t)
+{
+    bool reason = (t->status == VG_SKIPPED || t->status == VG_FLAKY ||
+                   t->status == VG_NOT_RUN) &&
+                  t->details;
+
+    return add_line(why, "%s %s%s%s", t->id, vg_status_name(t->status),
+                    reason ? ": " : "", reason ? t->details : "");
+}
+
+/* "Kills: a, b": the header that would match what really lost points. */
+static bool note_actual_kills(char **why, const struct vg_lab *lab)
+{
+    _vl_cleanup_free_ char *list = NULL;
+
+    for (size_t i = 0; i < lab->ntests; i++) {
+        char *grown;
+
+        if (!lost_points(&lab->tests[i]))
+            continue;
+        grown = vg_strfmt("%s%s%s", list ? list : "", list ? ", " : "",
+                          lab->tests[i].id);
+        if (!grown)
+            return false;
+        free(list);
+        list = grown;
+    }
+    return add_line(why, "the tests that lost points: Kills: %s",
+                    list ? list : "(none)");
+}
+
+/* Each Kills test must be in the rubric: else the header is wrong. */
+static char *kills_outside_rubric(const struct vg_mutant *mu,
+                                  const struct vg_lab *lab)
+{
+    for (size_t i = 0; i < mu->nkills; i++) {
+        const struct vg_test *t = vg_lab_find_test(lab, mu->kills[i]);
+
+        if (!t || !t->in_rubric)
+            return vg_strfmt("Kills names %s, which is not in the rubric of "
+                             "%s",
+                             mu->kills[i], lab->slug);
+    }
+    return NULL;
+}
+
 enum vg_mutant_verdict vg_mutant_judge(const struct vg_mutant *mu,
                                        const struct vg_lab *lab, char **why)
 {
     const char *msg = lab->message ? lab->message : "";
+    bool spared = false, extra = false, ok = true;
 
     *why = NULL;
     if (lab->outcome == VG_LAB_BUILD_FAILED) {
@@ -148,24 +253,49 @@ enum vg_mutant_verdict vg_mutant_judge(const struct vg_mutant *mu,
         *why = vg_strfmt("grader error: %s", msg);
         return VG_MUTANT_BROKEN;
     }
-    for (size_t i = 0; i < mu->nkills; i++) {
+    if ((*why = kills_outside_rubric(mu, lab)))
+        return VG_MUTANT_BROKEN;
+    /* A whole-lab timeout or a dead test binary costs every test that
+     * had no result yet: say so first, it explains the list below. */
+    if (lab->outcome != VG_LAB_RAN)
+        ok = add_line(why, "the lab's run %s: %.*s",
+                      vg_outcome_name(lab->outcome), (int)strcspn(msg, "\n"),
+                      msg);
+    /* Exact: the Kills tests all fail, and no other rubric test loses. */
+    for (size_t i = 0; ok && i < mu->nkills; i++) {
         const struct vg_test *t = vg_lab_find_test(lab, mu->kills[i]);
 
-        if (!t || !t->in_rubric) {
-            *why = vg_strfmt("Kills names %s, which is not in the rubric of "
-                             "%s",
-                             mu->kills[i], lab->slug);
-            return VG_MUTANT_BROKEN;
-        }
         if (!is_failure(t->status)) {
-            *why = vg_strfmt("%s %s%s%s", t->id, vg_status_name(t->status),
-                             t->status == VG_SKIPPED ? ": " : "",
-                             t->status == VG_SKIPPED && t->details ? t->details
-                                                                   : "");
-            return VG_MUTANT_NOT_CAUGHT;
+            spared = true;
+            ok = note_spared(why, t);
         }
     }
-    return VG_MUTANT_CAUGHT;
+    for (size_t i = 0; ok && i < lab->ntests; i++) {
+        const struct vg_test *t = &lab->tests[i];
+
+        if (lost_points(t) && !in_kills(mu, t->id) &&
+            !in_list(mu->may_kill, mu->nmay_kill, t->id)) {
+            extra = true;
+            ok = add_line(why, "also lost points, not in Kills: %s (%s)", t->id,
+                          vg_status_name(t->status));
+        }
+    }
+    if (ok && (spared || extra))
+        ok = note_actual_kills(why, lab);
+    if (!spared && !extra) {
+        free(*why); /* the run's note alone is no difference */
+        *why = NULL;
+    }
+    if (*why) /* drop the last newline */
+        (*why)[strlen(*why) - 1] = '\0';
+    if (!ok) {
+        free(*why);
+        *why = strdup("out of memory while judging the mutant");
+        return VG_MUTANT_BROKEN;
+    }
+    if (spared)
+        return VG_MUTANT_NOT_CAUGHT;
+    return extra ? VG_MUTANT_INEXACT : VG_MUTANT_CAUGHT;
 }
 
 /* ---- running one mutant --------------------------------------------- */
@@ -233,6 +363,8 @@ static const char *verdict_label(enum vg_mutant_verdict v)
         return "caught";
     case VG_MUTANT_NOT_CAUGHT:
         return "NOT caught";
+    case VG_MUTANT_INEXACT:
+        return "INEXACT";
     case VG_MUTANT_BROKEN:
         return "BROKEN";
     }
@@ -263,6 +395,7 @@ static int grade_mutant(const struct vg_grade_opts *o,
     struct vg_lab lab;
     int ret;
 
+    mo.no_rerun = true; /* the verdict is about the graded run itself */
     ret = make_mutant(o->root, m, mu, dir);
     if (ret == 0)
         ret = apply_patch(m, mu, dir);
@@ -373,7 +506,7 @@ int vg_mutants_check(const struct vg_grade_opts *o,
     for (size_t i = 0; ret == 0 && i < nlabs; i++)
         ret = check_lab(o, all, labs[i], out, counts);
     if (ret == 0)
-        fprintf(out, "Mutants: %zu caught, %zu not caught or broken\n",
+        fprintf(out, "Mutants: %zu caught exactly, %zu not (or broken)\n",
                 counts[0], counts[1]);
     *all_caught = ret == 0 && counts[1] == 0;
     return ret;

@@ -12,6 +12,7 @@
 #define SGR_GREEN  "\033[32m"
 #define SGR_YELLOW "\033[33m"
 #define SGR_DIM    "\033[2m"
+#define SGR_CYAN   "\033[36m"
 
 /* Widest test id column before descriptions stop being aligned. */
 #define ID_COLUMN_MAX 48
@@ -72,9 +73,24 @@ static const char *paint(const struct vg_report_opts *o, const char *sgr)
     return o->color ? sgr : "";
 }
 
-/* Print text with each line indented, at most max_lines lines. */
-static void print_indented(FILE *out, const char *text, int indent,
-                           int max_lines)
+/*
+ * Write n bytes of a line the tested code may have written: a control
+ * character (an escape sequence that recolours, moves the cursor or retitles
+ * the terminal) is shown as '?', never obeyed.
+ */
+static void put_text(FILE *out, const char *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        fputc((c < 0x20 && c != '\t') || c == 0x7f ? '?' : c, out);
+    }
+}
+
+/* Print text with each line indented (and painted with sgr, "" for none),
+ * at most max_lines lines. */
+static void print_painted(FILE *out, const char *text, int indent,
+                          int max_lines, const char *sgr)
 {
     int lines = 0;
 
@@ -83,8 +99,10 @@ static void print_indented(FILE *out, const char *text, int indent,
         int shown =
             len > VG_REPORT_LINE_WIDTH ? VG_REPORT_LINE_WIDTH : (int)len;
 
-        fprintf(out, "%*s%.*s%s\n", indent, "", shown, text,
-                (size_t)shown < len ? " [...]" : "");
+        fprintf(out, "%*s%s", indent, "", sgr);
+        put_text(out, text, shown);
+        fprintf(out, "%s%s\n", (size_t)shown < len ? " [...]" : "",
+                *sgr ? SGR_RESET : "");
         text += len;
         if (*text)
             text++;
@@ -92,6 +110,12 @@ static void print_indented(FILE *out, const char *text, int indent,
     }
     if (*text)
         fprintf(out, "%*s[... more lines cut]\n", indent, "");
+}
+
+static void print_indented(FILE *out, const char *text, int indent,
+                           int max_lines)
+{
+    print_painted(out, text, indent, max_lines, "");
 }
 
 static int id_column(const struct vg_lab *lab)
@@ -116,18 +140,108 @@ static const char *details_prefix(const struct vg_test *t)
     return NULL;
 }
 
-static void print_test(FILE *out, const struct vg_test *t, int idw,
+/*
+ * Who sees this test on a course platform. A student grading locally runs
+ * the tests on their own machine, so hiding a result from them would hide
+ * nothing: every test is shown, marked when Gradescope would show it later
+ * or never.
+ */
+static const char *visibility_tag(enum vg_visibility v)
+{
+    switch (v) {
+    case VG_VISIBLE:
+        return "";
+    case VG_HIDDEN:
+        return "[hidden] ";
+    case VG_AFTER_DUE_DATE:
+        return "[after due date] ";
+    case VG_AFTER_PUBLISHED:
+        return "[after publishing] ";
+    }
+    return "";
+}
+
+/*
+ * Print a hint (the course's prose, one paragraph or a few) word-wrapped to
+ * VG_REPORT_HINT_WIDTH columns: the first line after "hint: ", the rest
+ * under it. A word longer than the width gets a line of its own.
+ */
+static void print_hint(FILE *out, const char *text, int indent,
                        const struct vg_report_opts *o)
 {
-    const char *label = t->in_rubric ? vg_report_label(t->status) : "EXTRA";
+    const int width = VG_REPORT_HINT_WIDTH;
+    int col = 0;
+
+    fprintf(out, "%*s%shint:%s ", indent, "", paint(o, SGR_CYAN),
+            paint(o, SGR_RESET));
+    while (*text) {
+        size_t n = strcspn(text, " \n");
+
+        if (col > 0 && col + 1 + (int)n > width) {
+            fprintf(out, "\n%*s", indent + 6, "");
+            col = 0;
+        } else if (col > 0) {
+            fputc(' ', out);
+            col++;
+        }
+        put_text(out, text, (int)n);
+        col += (int)n;
+        text += n;
+        if (*text == '\n') { /* a paragraph break of the hint */
+            fprintf(out, "\n%*s", indent + 6, "");
+            col = 0;
+        }
+        text += strspn(text, " \n") > 0 ? 1 : 0;
+    }
+    fputc('\n', out);
+}
+
+/* The index of an earlier failing test of lab with the same hint, or -1. */
+static long same_hint_before(const struct vg_lab *lab, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (lab->tests[k].hint &&
+            strcmp(lab->tests[k].hint, lab->tests[i].hint) == 0)
+            return (long)k;
+    return -1;
+}
+
+/* The hint (from the rubric) and the test's own output, under its details.
+ * A hint already shown in this lab is named, not repeated: a skeleton
+ * fails every test with the same one. */
+static void print_help(FILE *out, const struct vg_lab *lab, size_t i,
+                       int indent, const struct vg_report_opts *o)
+{
+    const struct vg_test *t = &lab->tests[i];
+    long before = t->hint ? same_hint_before(lab, i) : -1;
+
+    if (t->hint && before >= 0)
+        fprintf(out, "%*s%shint:%s the same as for %s above\n", indent, "",
+                paint(o, SGR_CYAN), paint(o, SGR_RESET), lab->tests[before].id);
+    else if (t->hint)
+        print_hint(out, t->hint, indent, o);
+    if (t->excerpt) {
+        fprintf(out, "%*s%soutput of the test:%s\n", indent, "",
+                paint(o, SGR_DIM), paint(o, SGR_RESET));
+        print_painted(out, t->excerpt, indent + 2, VG_REPORT_EXCERPT_LINES,
+                      paint(o, SGR_DIM));
+    }
+}
+
+static void print_test(FILE *out, const struct vg_lab *lab, size_t i, int idw,
+                       const struct vg_report_opts *o)
+{
+    const struct vg_test *t = &lab->tests[i];
+    const char *label = t->in_rubric ? vg_report_label(t->status) : "UNLISTED";
     const char *color = t->in_rubric ? status_color(t->status) : SGR_YELLOW;
     const char *prefix = details_prefix(t);
     char points[32];
     const int indent = 2 + 8 + 1 + 7 + 2;
 
     snprintf(points, sizeof(points), "%.4g/%.4g", t->points, t->max_points);
-    fprintf(out, "  %s%-8s%s %7s  %-*s  %s\n", paint(o, color), label,
+    fprintf(out, "  %s%-8s%s %7s  %-*s  %s%s%s\n", paint(o, color), label,
             paint(o, SGR_RESET), points, idw, t->id,
+            t->extra ? "[private] " : "", visibility_tag(t->visibility),
             t->description ? t->description : "");
     if (prefix)
         print_indented(out, prefix, indent, 1);
@@ -135,6 +249,8 @@ static void print_test(FILE *out, const struct vg_test *t, int idw,
     if (t->details && t->status != VG_PASSED && t->status != VG_NOT_BUILT)
         print_indented(out, t->details, indent + (prefix ? 2 : 0),
                        VG_REPORT_DETAIL_LINES);
+    if (t->status != VG_PASSED && t->status != VG_SKIPPED)
+        print_help(out, lab, i, indent, o);
 }
 
 static const char *outcome_heading(enum vg_outcome outcome)
@@ -176,7 +292,7 @@ void vg_report_lab(FILE *out, const struct vg_lab *lab,
 
     print_lab_heading(out, lab, o);
     for (size_t i = 0; i < lab->ntests; i++)
-        print_test(out, &lab->tests[i], idw, o);
+        print_test(out, lab, i, idw, o);
     if (o->verbose && lab->log && *lab->log) {
         fprintf(out, "  output of the tests:\n");
         print_indented(out, lab->log, 4, 100000);

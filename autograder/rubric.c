@@ -17,6 +17,8 @@ static int add_rubric_test(struct vg_lab *lab, const struct vg_rubric_item *it,
         .status = r ? r->status : unreported,
         .details = r ? r->details : (char *)why,
         .in_rubric = true,
+        .visibility = it->visibility,
+        .extra = it->extra,
     };
 
     t.points = t.status == VG_PASSED ? it->points : 0;

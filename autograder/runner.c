@@ -9,8 +9,13 @@
 #include <sys/wait.h>
 
 #include "crlog.h"
+#include "flaky.h"
 #include "fsutil.h"
+#include "hints.h"
+#include "integrity.h"
+#include "meta.h"
 #include "rubric.h"
+#include "sandbox.h"
 #include "spawn.h"
 #include "stage.h"
 #include "tap.h"
@@ -189,17 +194,17 @@ static int read_report(const char *path, struct vg_tap *tap, bool *have,
     return 0;
 }
 
-int vg_run_stage_test(const struct vg_grade_opts *o,
-                      const struct vg_manifest *m, const char *work,
-                      struct vg_lab *lab)
+int vg_stage_test_spawn(const struct vg_grade_opts *o, const char *work,
+                        const char *filter, const char *tap_path, int limit,
+                        struct vg_spawn_result *res)
 {
     _vl_cleanup_free_ char *bin = vg_strfmt("%s/out/stage-test", work);
-    _vl_cleanup_free_ char *tap_path = vg_strfmt("%s/out/results.tap", work);
     _vl_cleanup_free_ char *tap_arg = vg_strfmt("--tap=%s", tap_path);
-    int limit = o->timeout_sec > 0 ? o->timeout_sec : m->timeout_sec;
+    _vl_cleanup_free_ char *filter_arg =
+        filter ? vg_strfmt("--filter=%s", filter) : NULL;
     /* --verbose: progress lines, to name a hung test; -S: "x_test.c:3"
      * rather than the test file's full path in failure messages. */
-    const char *argv[] = {bin, tap_arg, "--verbose", "-S", NULL};
+    const char *argv[] = {bin, tap_arg, "--verbose", "-S", filter_arg, NULL};
     /* As labs/Makefile's `make test`: LeakSanitizer would report
      * Criterion's own leaks at exit, which no student can fix. */
     static const char *const env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
@@ -215,18 +220,34 @@ int vg_run_stage_test(const struct vg_grade_opts *o,
         .output_cap = VG_RUN_OUTPUT_CAP,
         .keep_line = vg_crlog_keep,
     };
+    int ret;
+
+    *res = (struct vg_spawn_result){0};
+    if (!bin || !tap_arg || (filter && !filter_arg))
+        return vl_err(ENOMEM, "running %s/out/stage-test", work);
+    opts.sandbox = o->sandbox;
+    ret = vg_spawn(&opts, res);
+    if (res->pid > 0 &&
+        (ret < 0 || res->timed_out || !WIFEXITED(res->wait_status)))
+        vg_crlog_remove_socket(res->pid); /* the runner was killed */
+    return ret;
+}
+
+int vg_run_stage_test(const struct vg_grade_opts *o,
+                      const struct vg_manifest *m, const char *work,
+                      struct vg_lab *lab)
+{
+    _vl_cleanup_free_ char *tap_path = vg_strfmt("%s/out/results.tap", work);
+    int limit = o->timeout_sec > 0 ? o->timeout_sec : m->timeout_sec;
     struct vg_spawn_result res;
     struct vg_tap tap = {.planned = -1};
     bool have_tap, complete;
     int ret;
 
-    if (!bin || !tap_path || !tap_arg)
+    if (!tap_path)
         return vl_err(ENOMEM, "running %s", m->slug);
     progress(o, "running %s (limit %d s)...", m->slug, limit);
-    ret = vg_spawn(&opts, &res);
-    if (res.pid > 0 &&
-        (ret < 0 || res.timed_out || !WIFEXITED(res.wait_status)))
-        vg_crlog_remove_socket(res.pid); /* the runner was killed */
+    ret = vg_stage_test_spawn(o, work, NULL, tap_path, limit, &res);
     if (ret < 0) {
         vg_spawn_result_free(&res);
         return ret == -EINTR ? ret : grader_error(lab, m);
@@ -236,6 +257,11 @@ int vg_run_stage_test(const struct vg_grade_opts *o,
         ret = score_run(lab, m, &res, &tap, have_tap, complete, limit);
     if (ret == 0)
         ret = note_sanitizer(lab, &res, o->root, work);
+    if (ret == 0) /* a limit the tests hit, or one the box lacked */
+        ret = vg_sandbox_note_lab(lab, &res);
+    /* Hints and excerpts for failing tests: they only explain (hints.h). */
+    if (ret == 0)
+        ret = vg_hints_apply(lab, m, res.output, o->root, work);
     lab->log = vl_steal_ptr(&res.output);
     vg_tap_free(&tap);
     vg_spawn_result_free(&res);
@@ -261,7 +287,9 @@ static int grade_in(const struct vg_grade_opts *o,
     ret = build_lab(o, all, m, work, lab, &built);
     if (ret < 0 || !built)
         return ret;
-    return vg_run_stage_test(o, m, work, lab);
+    ret = vg_run_stage_test(o, m, work, lab);
+    /* A failed test that passes alone is flaky, not a pass (flaky.h). */
+    return ret < 0 ? ret : vg_flaky_rerun(o, m, work, lab);
 }
 
 /* Remove the work folder, or say where it stays. */
@@ -277,21 +305,42 @@ static void finish_workdir(const struct vg_grade_opts *o, const char *work)
         fprintf(out, "warning: %s\n", vl_errmsg());
 }
 
+static bool told_no_sandbox;
+
 int vg_grade_lab(const struct vg_grade_opts *o, const struct vg_manifests *all,
                  const struct vg_manifest *m, struct vg_lab *lab)
 {
     _vl_cleanup_free_ char *work = NULL;
+    struct vg_grade_opts boxed = *o; /* o with the lab's sandbox */
+    struct vg_sandbox_conf sandbox;
     double start = vg_now();
     int ret;
 
     ret = vg_lab_init(lab, m->lab, m->slug, m->title);
     if (ret < 0)
         return ret;
+    /* The sandbox's namespaces and cgroups need root. A student grading
+     * their own work as themselves runs the tests as before: in a process
+     * group with a time limit, killed at the end (README, "The sandbox"). */
+    boxed.sandbox = geteuid() == 0 ? &sandbox : NULL;
+    if (!boxed.sandbox && o->progress && !told_no_sandbox) {
+        fprintf(o->progress, "note: not root: the tests run without the "
+                             "sandbox (no namespaces, no cgroup limits); "
+                             "graders run vlab-grade as root\n");
+        told_no_sandbox = true;
+    }
     ret = vg_make_workdir(m->slug, &work);
+    if (ret == 0)
+        ret = vg_sandbox_conf_load(m, o->root, &sandbox);
     if (ret < 0)
         ret = grader_error(lab, m);
     else
-        ret = grade_in(o, all, m, work, lab);
+        ret = grade_in(&boxed, all, m, work, lab);
+    /* Reproducibility and integrity (meta.h, integrity.h). */
+    if (ret == 0)
+        ret = vg_meta_lab_hashes(o->root, m, lab);
+    if (ret == 0)
+        ret = vg_integrity_protected(o->root, o->submission, m, lab);
     if (work)
         finish_workdir(o, work);
     lab->seconds = vg_now() - start;

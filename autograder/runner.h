@@ -11,6 +11,8 @@
 #include "grade.h"
 #include "manifest.h"
 
+struct vg_sandbox_conf;
+
 struct vg_grade_opts {
     const char *root;       /* the course tree: tests, solutions, build.mk */
     const char *submission; /* shaped like labs/: <slug>/<stage file> */
@@ -18,6 +20,11 @@ struct vg_grade_opts {
     bool keep;              /* keep the work folders, and say where */
     bool verbose;           /* show commands and the tests' own output */
     FILE *progress;         /* "building 01-kvm-basics..."; NULL: quiet */
+    bool no_rerun;          /* no flaky-test reruns (flaky.h): for mutants and
+                             * skeletons, whose failures are the expected ones */
+    /* The sandbox of the lab's test runs (sandbox.h); vg_grade_lab() sets
+     * it from the manifest. NULL: the tests run unboxed. */
+    const struct vg_sandbox_conf *sandbox;
 };
 
 /* Bytes of the test binary's output kept for the report. */
@@ -43,5 +50,17 @@ int vg_grade_lab(const struct vg_grade_opts *o, const struct vg_manifests *all,
 int vg_run_stage_test(const struct vg_grade_opts *o,
                       const struct vg_manifest *m, const char *work,
                       struct vg_lab *lab);
+
+struct vg_spawn_result;
+/*
+ * Run WORK/out/stage-test once, with the limits and environment of every
+ * graded run, writing its TAP report to tap_path; filter (Criterion's
+ * --filter pattern, "suite/name") runs only the matching tests, NULL all.
+ * Returns as vg_spawn(); free *res with vg_spawn_result_free() always.
+ * The flaky-test rerun (flaky.c) uses it so both runs are alike.
+ */
+int vg_stage_test_spawn(const struct vg_grade_opts *o, const char *work,
+                        const char *filter, const char *tap_path, int limit,
+                        struct vg_spawn_result *res);
 
 #endif

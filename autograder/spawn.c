@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include "sandbox.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 
 #include "virtlab/cleanup.h"
 #include "virtlab/error.h"
+#include "virtlab/ns.h"
 
 extern char **environ;
 
@@ -159,8 +162,9 @@ static void drain_rest(struct capture *c, int fd)
 
 /* What the child reports over its error pipe if it cannot exec. */
 struct child_error {
-    int step; /* 1: redirect, 2: chdir, 3: exec */
+    int step; /* 1: redirect, 2: chdir, 3: exec, 4: sandbox, 5: user */
     int err;
+    char msg[512]; /* steps 4 and 5: the error chain */
 };
 
 static bool env_has(char **env, const char *entry)
@@ -187,6 +191,8 @@ static bool env_unset(const char *entry, const char *const *names)
  * array is new; its strings are borrowed. */
 static char **build_env(const struct vg_spawn_opts *o)
 {
+    /* In the sandbox, $TMPDIR is its private /tmp, whatever ours was. */
+    static const char *const boxed_tmp = "TMPDIR=/tmp";
     size_t n = 0, extra = 0, i = 0;
     char **env;
 
@@ -194,11 +200,14 @@ static char **build_env(const struct vg_spawn_opts *o)
         n++;
     while (o->default_env && o->default_env[extra])
         extra++;
-    env = calloc(n + extra + 1, sizeof(*env));
+    env = calloc(n + extra + 2, sizeof(*env));
     if (!env)
         return NULL;
+    if (o->sandbox)
+        env[i++] = (char *)boxed_tmp;
     for (size_t k = 0; k < n; k++)
-        if (!env_unset(environ[k], o->unset_env))
+        if (!env_unset(environ[k], o->unset_env) &&
+            !(o->sandbox && strncmp(environ[k], "TMPDIR=", 7) == 0))
             env[i++] = environ[k];
     for (size_t k = 0; k < extra; k++)
         if (!env_has(environ, o->default_env[k]))
@@ -208,11 +217,12 @@ static char **build_env(const struct vg_spawn_opts *o)
 
 static void __attribute__((noreturn))
 child_exec(const struct vg_spawn_opts *o, char **envp, int out_fd, int null_fd,
-           int err_fd, pid_t parent)
+           int err_fd, pid_t parent, const struct vg_sandbox *sb)
 {
     static const int reset[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD};
     struct child_error ce = {0};
     sigset_t none;
+    int r;
 
     setpgid(0, 0);
     /* Die with the grader, even if it is SIGKILLed: prctl(2). */
@@ -223,13 +233,17 @@ child_exec(const struct vg_spawn_opts *o, char **envp, int out_fd, int null_fd,
         signal(reset[i], SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-        ce = (struct child_error){1, errno};
+    if (sb && (r = vg_sandbox_drop(sb)) < 0) {
+        ce = (struct child_error){.step = 5, .err = -r};
+        snprintf(ce.msg, sizeof(ce.msg), "%s", vl_errmsg());
+    } else if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+               dup2(out_fd, 2) < 0)
+        ce = (struct child_error){.step = 1, .err = errno};
     else if (o->cwd && chdir(o->cwd) < 0)
-        ce = (struct child_error){2, errno};
+        ce = (struct child_error){.step = 2, .err = errno};
     else {
         execvpe(o->argv[0], (char *const *)o->argv, envp);
-        ce = (struct child_error){3, errno};
+        ce = (struct child_error){.step = 3, .err = errno};
     }
     if (write(err_fd, &ce, sizeof(ce)) < 0)
         _exit(126);
@@ -239,8 +253,9 @@ child_exec(const struct vg_spawn_opts *o, char **envp, int out_fd, int null_fd,
 /* 0 when the child reached exec, or the error it reported. */
 static int child_start_error(int err_fd, const struct vg_spawn_opts *o)
 {
-    static const char *const steps[] = {"?", "redirecting output of",
-                                        "chdir for", "exec"};
+    static const char *const steps[] = {
+        "?",    "redirecting output of",  "chdir for",
+        "exec", "setting up the sandbox", "switching user"};
     struct child_error ce;
     ssize_t n;
 
@@ -249,8 +264,12 @@ static int child_start_error(int err_fd, const struct vg_spawn_opts *o)
     while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof(ce))
         return 0;
-    if (ce.step < 1 || ce.step > 3)
+    if (ce.step < 1 || ce.step > 5)
         ce.step = 0;
+    ce.msg[sizeof(ce.msg) - 1] = '\0';
+    if (ce.step >= 4)
+        return vl_err_plain(ce.err, "%s for %s: %s", steps[ce.step], o->argv[0],
+                            ce.msg);
     return vl_err(ce.err, "%s %s%s%s", steps[ce.step], o->argv[0],
                   ce.step == 2 ? " in " : "", ce.step == 2 ? o->cwd : "");
 }
@@ -372,11 +391,99 @@ static int alloc_buffers(const struct vg_spawn_opts *o,
     return 0;
 }
 
+/* ---- the sandbox's init ---------------------------------------------- */
+
+/* What the init, a copy of the grader (vl_clone), works with. */
+struct boxed {
+    const struct vg_spawn_opts *o;
+    struct vg_sandbox sb;
+    char **envp;
+    int out_w, null_fd, err_w; /* passed on to the command */
+    int go_r;                  /* the grader says go: it is in the cgroup */
+    int status_w;              /* the command's wait status, for the grader */
+    int close_fds[4];          /* the grader's ends of the pipes */
+};
+
+static void init_fail(struct boxed *b, int step, int r)
+{
+    struct child_error ce = {.step = step, .err = -r};
+
+    snprintf(ce.msg, sizeof(ce.msg), "%s", vl_errmsg());
+    if (write(b->err_w, &ce, sizeof(ce)) < 0)
+        _exit(126);
+}
+
+/*
+ * PID 1 of the sandbox: set up the mounts, start the command, reap every
+ * orphan until the command ends, and pass its wait status on. When this
+ * returns, the kernel kills whatever is left in the namespace
+ * (pid_namespaces(7), "The namespace init process").
+ */
+static int boxed_init(void *arg)
+{
+    struct boxed *b = arg;
+    pid_t cmd, p;
+    int st = 0, r;
+    char go;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    for (size_t i = 0; i < 4; i++)
+        close(b->close_fds[i]);
+    /* No go (EOF): the grader is gone, or gave up on us. */
+    if (read(b->go_r, &go, 1) != 1)
+        return 127;
+    close(b->go_r);
+    if ((r = vg_sandbox_enter(&b->sb)) < 0) {
+        init_fail(b, 4, r);
+        return 127;
+    }
+    cmd = fork();
+    if (cmd < 0) {
+        init_fail(b, 4, vl_err(errno, "fork in the sandbox"));
+        return 127;
+    }
+    if (cmd == 0)
+        child_exec(b->o, b->envp, b->out_w, b->null_fd, b->err_w, 1, &b->sb);
+    close(b->out_w);
+    close(b->err_w);
+    close(b->null_fd);
+    while ((p = waitpid(-1, &r, 0)) != cmd)
+        if (p < 0 && errno != EINTR)
+            break;
+    st = p == cmd ? r : 0;
+    if (write(b->status_w, &st, sizeof(st)) < 0)
+        return 126;
+    return 0;
+}
+
+/* The command's own wait status, which the init passed on; the init's
+ * (SIGKILL, on a timeout) when it had none to pass. */
+static void boxed_status(int status_r, struct vg_spawn_result *res)
+{
+    int st;
+
+    if (fcntl(status_r, F_SETFL, O_NONBLOCK) == 0 &&
+        read(status_r, &st, sizeof(st)) == (ssize_t)sizeof(st) &&
+        !res->timed_out)
+        res->wait_status = st;
+}
+
+static void boxed_record(struct vg_spawn_result *res, struct vg_sandbox *sb)
+{
+    res->sandbox_summary = strdup(sb->summary);
+    if (sb->note[0])
+        res->sandbox_note = strdup(sb->note);
+}
+
+/* ---- starting -------------------------------------------------------- */
+
 int vg_spawn(const struct vg_spawn_opts *o, struct vg_spawn_result *res)
 {
     _vl_cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
-    _vl_cleanup_close_ int null_fd = -1;
+    _vl_cleanup_close_ int null_fd = -1, go_r = -1, go_w = -1;
+    _vl_cleanup_close_ int status_r = -1, status_w = -1;
     _vl_cleanup_free_ char **envp = NULL;
+    _vl_cleanup_free_ struct boxed *box = NULL;
     int fds[2], ret;
     pid_t pid, self = getpid();
     double start;
@@ -403,27 +510,75 @@ int vg_spawn(const struct vg_spawn_opts *o, struct vg_spawn_result *res)
         ret = vl_err(errno, "open /dev/null");
         goto fail;
     }
-    start = vg_now();
-    pid = fork();
-    if (pid < 0) {
-        ret = vl_err(errno, "fork for %s", o->argv[0]);
-        goto fail;
+    if (o->sandbox) {
+        box = calloc(1, sizeof(*box));
+        if (!box || pipe2(fds, O_CLOEXEC) < 0) {
+            ret = vl_err(box ? errno : ENOMEM, "sandbox for %s", o->argv[0]);
+            goto fail;
+        }
+        go_r = fds[0], go_w = fds[1];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+            ret = vl_err(errno, "pipe for the sandbox of %s", o->argv[0]);
+            goto fail;
+        }
+        status_r = fds[0], status_w = fds[1];
+        *box = (struct boxed){
+            .o = o,
+            .envp = envp,
+            .out_w = out_w,
+            .null_fd = null_fd,
+            .err_w = err_w,
+            .go_r = go_r,
+            .status_w = status_w,
+            .close_fds = {out_r, err_r, go_w, status_r},
+        };
+        if ((ret = vg_sandbox_setup(&box->sb, o->sandbox, o->cwd)) < 0)
+            goto fail;
     }
+    start = vg_now();
+    if (box) {
+        pid = vl_clone(vg_sandbox_clone_flags(), boxed_init, box, NULL);
+        ret = pid < 0 ? pid : 0;
+    } else {
+        pid = fork();
+        ret = pid < 0 ? vl_err(errno, "fork for %s", o->argv[0]) : 0;
+    }
+    if (ret < 0)
+        goto fail_box;
     if (pid == 0)
-        child_exec(o, envp, out_w, null_fd, err_w, self);
+        child_exec(o, envp, out_w, null_fd, err_w, self, NULL);
     setpgid(pid, pid); /* also here: no window where kill(-pid) misses */
     vl_close(&out_w);
     vl_close(&err_w);
-    ret = child_start_error(err_r, o);
+    vl_close(&go_r);
+    vl_close(&status_w);
+    if (box) {
+        /* In the cgroup before it forks anything: then "go". */
+        vg_sandbox_attach(&box->sb, pid);
+        if (write(go_w, "g", 1) < 0)
+            ret = vl_err(errno, "starting the sandbox of %s", o->argv[0]);
+        vl_close(&go_w);
+    }
+    if (ret == 0)
+        ret = child_start_error(err_r, o);
     if (ret < 0) {
+        kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        goto fail;
+        goto fail_box;
     }
     res->pid = pid;
     ret = supervise(o, res, pid, out_r);
+    if (box) {
+        boxed_status(status_r, res);
+        vg_sandbox_teardown(&box->sb);
+        boxed_record(res, &box->sb);
+    }
     res->seconds = vg_now() - start;
     return ret; /* on -EINTR too, res holds what the command did */
+fail_box:
+    if (box)
+        vg_sandbox_teardown(&box->sb);
 fail:
     vg_spawn_result_free(res);
     return ret;
@@ -433,5 +588,7 @@ void vg_spawn_result_free(struct vg_spawn_result *res)
 {
     free(res->output);
     free(res->kept);
+    free(res->sandbox_summary);
+    free(res->sandbox_note);
     *res = (struct vg_spawn_result){0};
 }

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct vg_sandbox_conf;
+
 struct vg_spawn_opts {
     const char *const *argv; /* argv[0] is looked up in PATH */
     const char *cwd;         /* NULL: the grader's own */
@@ -32,6 +34,10 @@ struct vg_spawn_opts {
     /* Output lines this accepts are also kept apart, in
      * vg_spawn_result.kept, even past output_cap (NULL: none). */
     bool (*keep_line)(const char *line);
+    /* Run inside a sandbox with these settings (sandbox.h): new pid,
+     * mount, net and ipc namespaces, a cgroup, maybe another user. NULL:
+     * as the grader, in its namespaces. */
+    const struct vg_sandbox_conf *sandbox;
 };
 
 struct vg_spawn_result {
@@ -44,6 +50,12 @@ struct vg_spawn_result {
     char *kept; /* the lines keep_line accepted (capped), or NULL */
     double seconds;
     unsigned stragglers; /* processes killed after the command ended */
+    /* With opts.sandbox: what the box was ("pid, mount, ... namespaces;
+     * cgroup v1: memory 2048 MiB, 1024 tasks; as root: ...") and what the
+     * lab's message must say (a limit it hit, a limit it could not set),
+     * or NULL. */
+    char *sandbox_summary;
+    char *sandbox_note;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "fsutil.h"
+#include "refarchive.h"
 #include "spawn.h"
 #include "text.h"
 #include "virtlab/cleanup.h"
@@ -93,6 +94,8 @@ static int copy_stage(const char *from, const struct vg_manifest *m,
         if (!src || !dst)
             return vl_err(ENOMEM, "assembling %s", m->slug);
         ret = vg_copy_file(src, dst, VG_STAGE_FILE_MAX);
+        if (ret == -ENOENT && !from_submission) /* a student release */
+            ret = vg_ref_extract(from, m, file, dir);
         if (ret < 0 && from_submission) {
             *submission_fault = true;
             return submission_file_error(ret, from, m->slug, file);
@@ -197,9 +200,13 @@ static char *stage_sources(const struct vg_manifests *all,
         const struct vg_manifest *m = &all->labs[i];
 
         for (size_t j = 0; same_program(m, lab) && j < m->nstage_files; j++) {
+            char *src; /* the .c, or its object from a release archive */
+
             if (!is_c_file(m->stage_files[j]))
                 continue; /* a header: found through -I<its folder> */
-            fprintf(f, "%s%s/src/%s/%s", sep, work, m->slug, m->stage_files[j]);
+            src = vg_ref_source(work, m->slug, m->stage_files[j]);
+            fprintf(f, "%s%s", sep, src ? src : "(out of memory)");
+            free(src);
             sep = " ";
         }
     }
@@ -229,6 +236,10 @@ static int test_sources(const char *root, const struct vg_manifest *lab,
         if (ret == 0)
             fprintf(f, "%s%s", i ? " " : "", path);
     }
+    /* --extra-tests: the instructor's private tests (absolute paths) */
+    for (size_t i = 0; ret == 0 && i < lab->nextra_tests; i++)
+        if ((ret = need_file(lab->extra_tests[i], "private test", "")) == 0)
+            fprintf(f, " %s", lab->extra_tests[i]);
     if (fclose(f) != 0 && ret == 0)
         ret = vl_err(ENOMEM, "listing tests");
     return ret;

@@ -13,11 +13,14 @@ set -eu
 # are the baselines of `make bench`; qemu-system-x86, cpio and
 # linux-image's tools (dpkg-deb, apt-get download) boot a Debian kernel with
 # cgroup v2 for the lab 12 tests (`make test-cgroup2`); passwd's useradd
-# makes the unprivileged user of the rootless tests (lab 11).
+# makes the unprivileged user of the rootless tests (lab 11). libssl-dev's
+# libcrypto gives vlab-grade the SHA-256 of each lab's tests and rubric.
+# libxml2-utils' xmllint and perl's TAP::Parser check the grader's JUnit
+# and TAP reports in its tests.
 PACKAGES="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
 libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
 clang libclang-rt-dev busybox-static crun runc qemu-system-x86 cpio iproute2
-passwd"
+passwd libssl-dev libxml2-utils perl"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2

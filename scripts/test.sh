@@ -91,6 +91,18 @@ kvm_step "reference solutions score 100%" \
 kvm_step "untouched skeletons score 0%, grader finishes cleanly" \
     $B/bin/vlab-grade --submission labs --expect zero
 kvm_step "every mutant loses its points" $B/bin/vlab-grade --mutants
+# Hostile submissions (autograder/hostile/): the sandbox needs root.
+if [ "$(id -u)" -eq 0 ]; then
+    kvm_step "hostile submissions: right score, grader stays up" \
+        scripts/test-hostile.sh
+else
+    root_step "hostile submissions: right score, grader stays up" true
+fi
+kvm_step "report formats from a real run (JUnit, TAP, classroom, ...)" \
+    scripts/test-formats.sh
+# about 1-2 minutes: the release, `make all` in it, labs 01 and 09 graded
+kvm_step "student release: no solution source, builds, grades 0 and full" \
+    scripts/test-student-release.sh
 
 echo
 if [ $failed -ne 0 ]; then

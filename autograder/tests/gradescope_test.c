@@ -155,3 +155,37 @@ Test(gradescope, unwritable_path_is_an_error)
     cr_assert(strstr(vl_errmsg(), "/nonexistent/dir/results.json"));
     vg_result_free(&r);
 }
+
+Test(gradescope, output_names_the_stage_to_fix_first_and_ignored_changes)
+{
+    struct vg_result r;
+    json_t *root;
+    const char *out;
+
+    fixture(&r);
+    r.labs[1].fix_first = strdup("lab 01");
+    r.labs[1].protected = calloc(1, sizeof(char *));
+    r.labs[1].protected[0] = strdup("02-b/tests/b_test.c");
+    r.labs[1].nprotected = 1;
+    root = vg_gradescope_json(&r);
+    out = str(root, "output");
+    cr_assert(strstr(out, "fix lab 01 first"), "%s", out);
+    cr_assert(strstr(out, "02-b/tests/b_test.c was ignored"), "%s", out);
+    json_decref(root);
+    vg_result_free(&r);
+}
+
+Test(gradescope, invalid_utf8_in_details_still_gives_results_json)
+{
+    struct vg_result r;
+    json_t *root;
+
+    fixture(&r);
+    free(r.labs[0].tests[1].details);
+    r.labs[0].tests[1].details = strdup("bad \xff\xfe bytes \x01");
+    root = vg_gradescope_json(&r);
+    cr_assert(root, "jansson refuses invalid UTF-8: it must be cleaned");
+    cr_assert(strstr(str(test_at(root, 1), "output"), "bad \xef\xbf\xbd"));
+    json_decref(root);
+    vg_result_free(&r);
+}

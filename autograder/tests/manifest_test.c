@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "testutil.h"
+#include "hints.h"
 #include "manifest.h"
 
 static const char valid[] =
@@ -269,4 +270,128 @@ Test(manifests, empty_tree_is_an_error)
     cr_assert_eq(vg_manifests_load(&all, root), -ENOENT);
     cr_assert(strstr(vl_errmsg(), "no lab manifests"));
     tu_rmdir(root);
+}
+
+/* ---- visibility and hints (issue 5) --------------------------------- */
+
+/* One rubric item with the extra members `more` (JSON, after a comma). */
+static char *rubric_with(const char *more)
+{
+    return vg_strfmt("[{\"test\": \"kvm_basics::opens_dev_kvm\", \"points\": "
+                     "2, \"description\": \"opens\"%s%s}]",
+                     more ? ", " : "", more ? more : "");
+}
+
+Test(manifest, visibility_takes_gradescopes_four_names)
+{
+    static const char *const names[] = {"visible", "hidden", "after_due_date",
+                                        "after_published"};
+    static const enum vg_visibility want[] = {
+        VG_VISIBLE, VG_HIDDEN, VG_AFTER_DUE_DATE, VG_AFTER_PUBLISHED};
+
+    for (size_t i = 0; i < 4; i++) {
+        char *more = vg_strfmt("\"visibility\": \"%s\"", names[i]);
+        char *rubric = rubric_with(more);
+        char *text = variant("rubric", rubric);
+        struct vg_manifest m;
+
+        vl_assert_ok(load_text(text, "01-kvm-basics", &m));
+        cr_assert_eq(m.rubric[0].visibility, want[i], "%s", names[i]);
+        cr_assert_str_eq(vg_visibility_name(want[i]), names[i]);
+        cr_assert_not(m.rubric[0].extra);
+        vg_manifest_free(&m);
+        free(text);
+        free(rubric);
+        free(more);
+    }
+}
+
+Test(manifest, visibility_defaults_to_visible)
+{
+    struct vg_manifest m;
+
+    vl_assert_ok(load_text(valid, "01-kvm-basics", &m));
+    cr_assert_eq(m.rubric[0].visibility, VG_VISIBLE);
+    cr_assert_eq(m.nhints, 0);
+    vg_manifest_free(&m);
+}
+
+Test(manifest, bad_visibility_is_named)
+{
+    static const char *const bad[] = {
+        "\"visibility\": \"Hidden\"", "\"visibility\": \"after_due\"",
+        "\"visibility\": true", "\"visibility\": \"\""};
+
+    for (size_t i = 0; i < 4; i++) {
+        char *rubric = rubric_with(bad[i]);
+
+        assert_rejected("rubric", rubric,
+                        "rubric[0]: visibility must be \"visible\", "
+                        "\"hidden\", \"after_due_date\" or "
+                        "\"after_published\"");
+        free(rubric);
+    }
+}
+
+Test(manifest, hints_of_every_kind_load_in_order)
+{
+    char *text = variant(
+        "hints", "[{\"on\": \"signal:SIGSEGV\", \"hint\": \"h1\"},"
+                 " {\"on\": \"exit:KVM_EXIT_SHUTDOWN\", \"hint\": \"h2\","
+                 "  \"tests\": [\"kvm_basics::runs\", \"kvm_basics::open*\"]},"
+                 " {\"on\": \"errno:ENOSYS\", \"hint\": \"h3\"},"
+                 " {\"on\": \"timeout\", \"hint\": \"h4\"},"
+                 " {\"on\": \"crash\", \"hint\": \"h5\"},"
+                 " {\"on\": \"text:a: b\", \"hint\": \"h6\"}]");
+    struct vg_manifest m;
+
+    vl_assert_ok(load_text(text, "01-kvm-basics", &m));
+    cr_assert_eq(m.nhints, 6);
+    cr_assert_eq(m.hints[0].kind, VG_HINT_SIGNAL);
+    cr_assert_str_eq(m.hints[0].needles[0], "SIGSEGV");
+    cr_assert_str_eq(m.hints[0].needles[1], "Segmentation fault");
+    cr_assert_eq(m.hints[1].kind, VG_HINT_EXIT);
+    cr_assert_eq(m.hints[1].ntests, 2);
+    cr_assert_eq(m.hints[2].kind, VG_HINT_ERRNO);
+    cr_assert_str_eq(m.hints[2].needles[0], "ENOSYS");
+    cr_assert_str_eq(m.hints[2].needles[2], "returned -38");
+    cr_assert_eq(m.hints[3].kind, VG_HINT_TIMEOUT);
+    cr_assert_eq(m.hints[4].kind, VG_HINT_CRASH);
+    cr_assert_eq(m.hints[5].kind, VG_HINT_TEXT);
+    cr_assert_str_eq(m.hints[5].needles[0], "a: b");
+    cr_assert_str_eq(m.hints[5].hint, "h6");
+    vg_manifest_free(&m);
+    free(text);
+}
+
+Test(manifest, bad_hints_are_named)
+{
+    assert_rejected("hints", "{}", "hints: must be an array");
+    assert_rejected("hints", "[\"x\"]", "hints[0]: must be an object");
+    assert_rejected("hints", "[{\"hint\": \"h\"}]", "hints[0]: on: missing");
+    assert_rejected("hints", "[{\"on\": \"timeout\"}]",
+                    "hints[0]: hint: must be a non-empty string");
+    assert_rejected("hints",
+                    "[{\"on\": \"timeout\", \"hint\": \"h\", "
+                    "\"when\": 1}]",
+                    "hints[0]: unknown field \"when\"");
+    assert_rejected("hints", "[{\"on\": \"segfault\", \"hint\": \"h\"}]",
+                    "hints[0]: on: \"segfault\" is not a signature");
+    assert_rejected("hints", "[{\"on\": \"signal:SEGV\", \"hint\": \"h\"}]",
+                    "\"SEGV\" is not a signal name");
+    assert_rejected("hints", "[{\"on\": \"errno:ENOPE\", \"hint\": \"h\"}]",
+                    "\"ENOPE\" is not an errno name");
+    assert_rejected("hints", "[{\"on\": \"exit:SHUTDOWN\", \"hint\": \"h\"}]",
+                    "\"SHUTDOWN\" is not a KVM exit reason");
+    assert_rejected("hints", "[{\"on\": \"text:\", \"hint\": \"h\"}]",
+                    "\"text:\" is not a signature");
+    assert_rejected("hints",
+                    "[{\"on\": \"timeout\", \"hint\": \"h\"}, "
+                    "{\"on\": \"crash\", \"hint\": \"h\", \"tests\": []}]",
+                    "hints[1]: tests: must be a non-empty array");
+    assert_rejected("hints",
+                    "[{\"on\": \"timeout\", \"hint\": \"h\", "
+                    "\"tests\": [\"kvm_basics::nope\"]}]",
+                    "hints[0]: tests[0]: \"kvm_basics::nope\" is not a test "
+                    "of the rubric");
 }

@@ -83,7 +83,71 @@ Test(mutant, not_caught_when_a_named_test_passes)
     char *why = NULL;
 
     cr_assert_eq(judge(VG_FAILED, VG_PASSED, &why), VG_MUTANT_NOT_CAUGHT);
-    cr_assert_str_eq(why, "s::b passed");
+    cr_assert_str_eq(why, "s::b passed\n"
+                          "the tests that lost points: Kills: s::a");
+    free(why);
+}
+
+/* Kills: s::a only, on a lab where s::a, s::b, s::c have these statuses. */
+static enum vg_mutant_verdict judge_a(enum vg_status a, enum vg_status b,
+                                      enum vg_status c, char **why)
+{
+    struct vg_mutant mu;
+    struct vg_lab lab;
+    enum vg_mutant_verdict v;
+
+    vl_assert_ok(vg_mutant_parse(&mu, "m.patch", "Mutant: m\nKills: s::a\n"));
+    lab_with(&lab, a, b);
+    tu_add_test(&lab, "s::c", c, 2, "flaky: failed on the first run");
+    v = vg_mutant_judge(&mu, &lab, why);
+    vg_lab_free(&lab);
+    vg_mutant_free(&mu);
+    return v;
+}
+
+Test(mutant, caught_exactly_leaves_the_other_tests_passing)
+{
+    char *why = NULL;
+
+    cr_assert_eq(judge_a(VG_CRASHED, VG_PASSED, VG_PASSED, &why),
+                 VG_MUTANT_CAUGHT);
+    cr_assert_null(why);
+}
+
+Test(mutant, unlisted_test_that_loses_points_makes_it_inexact)
+{
+    char *why = NULL;
+
+    cr_assert_eq(judge_a(VG_FAILED, VG_TIMED_OUT, VG_PASSED, &why),
+                 VG_MUTANT_INEXACT);
+    cr_assert_str_eq(why, "also lost points, not in Kills: s::b (timed out)\n"
+                          "the tests that lost points: Kills: s::a, s::b");
+    free(why);
+    /* A flaky unlisted test lost its points because of the mutant too. */
+    cr_assert_eq(judge_a(VG_FAILED, VG_PASSED, VG_FLAKY, &why),
+                 VG_MUTANT_INEXACT);
+    cr_assert(strstr(why, "not in Kills: s::c (flaky)"), "%s", why);
+    free(why);
+}
+
+Test(mutant, unlisted_environment_skip_is_not_the_mutants_doing)
+{
+    char *why = NULL;
+
+    cr_assert_eq(judge_a(VG_FAILED, VG_SKIPPED, VG_PASSED, &why),
+                 VG_MUTANT_CAUGHT);
+    cr_assert_null(why);
+}
+
+Test(mutant, spared_and_extra_are_both_named)
+{
+    char *why = NULL;
+
+    cr_assert_eq(judge_a(VG_FLAKY, VG_FAILED, VG_PASSED, &why),
+                 VG_MUTANT_NOT_CAUGHT, "a flaky catch is no catch");
+    cr_assert(strstr(why, "s::a flaky\n"), "%s", why);
+    cr_assert(strstr(why, "not in Kills: s::b (failed)"), "%s", why);
+    cr_assert(strstr(why, "Kills: s::a, s::b"), "%s", why);
     free(why);
 }
 
@@ -126,6 +190,27 @@ Test(mutant, kills_outside_the_rubric_is_broken)
     lab_with(&lab, VG_FAILED, VG_FAILED);
     cr_assert_eq(vg_mutant_judge(&mu, &lab, &why), VG_MUTANT_BROKEN);
     cr_assert(strstr(why, "s::z, which is not in the rubric"), "%s", why);
+    free(why);
+    vg_lab_free(&lab);
+    vg_mutant_free(&mu);
+}
+
+Test(mutant, whole_lab_timeout_is_named_first)
+{
+    struct vg_mutant mu;
+    struct vg_lab lab;
+    char *why = NULL;
+
+    vl_assert_ok(vg_mutant_parse(&mu, "m.patch", "Mutant: m\nKills: s::a\n"));
+    lab_with(&lab, VG_TIMED_OUT, VG_TIMED_OUT);
+    lab.outcome = VG_LAB_TIMED_OUT;
+    vl_assert_ok(vg_lab_set_message(&lab, "ran past the 300 s limit\nmore"));
+    cr_assert_eq(vg_mutant_judge(&mu, &lab, &why), VG_MUTANT_INEXACT);
+    cr_assert(strstr(why,
+                     "the lab's run timed out: ran past the 300 s limit\n"
+                     "also lost points, not in Kills: s::b (timed out)\n") ==
+                  why,
+              "%s", why);
     free(why);
     vg_lab_free(&lab);
     vg_mutant_free(&mu);

@@ -92,7 +92,7 @@ Test(report, build_failure_and_extra_test_are_shown)
     cr_assert(strstr(text, "build failed"), "%s", text);
     cr_assert(strstr(text, "    b.c:1: error: expected ';'"), "%s", text);
     cr_assert(strstr(text, "NO BUILD"), "%s", text);
-    cr_assert(strstr(text, "EXTRA"), "%s", text);
+    cr_assert(strstr(text, "UNLISTED"), "%s", text);
     cr_assert(strstr(text, "not in the rubric"), "%s", text);
     free(text);
     vg_result_free(&r);
@@ -139,6 +139,113 @@ Test(report, long_lines_are_cut)
     text = render(&r, false);
     cr_assert(strstr(text, " [...]\n"), "%s", text);
     cr_assert_null(strstr(text, long_line + 399 - VG_REPORT_LINE_WIDTH - 1));
+    free(text);
+    vg_result_free(&r);
+}
+
+/* ---- visibility, private tests, hints and excerpts (issue 5) -------- */
+
+/* One lab: a hidden failing private test with a hint and an excerpt, and a
+ * second failing test with the same hint. */
+static void hint_fixture(struct vg_result *r, const char *excerpt)
+{
+    struct vg_lab lab;
+    struct vg_test t = {.id = (char *)"p::hidden",
+                        .description = (char *)"checks a secret",
+                        .max_points = 2,
+                        .status = VG_FAILED,
+                        .details = (char *)"p.c:1: expected 1",
+                        .in_rubric = true,
+                        .visibility = VG_HIDDEN,
+                        .extra = true,
+                        .hint = (char *)"a triple fault: look at the GDT "
+                                        "and the IDT you loaded, and at the "
+                                        "stack the guest uses before it "
+                                        "takes its first interrupt",
+                        .excerpt = (char *)excerpt};
+
+    *r = (struct vg_result){0};
+    vl_assert_ok(vg_lab_init(&lab, "01", "01-a", "First"));
+    vl_assert_ok(vg_lab_add_test(&lab, &t));
+    t.id = (char *)"s::later";
+    t.visibility = VG_AFTER_DUE_DATE;
+    t.extra = false;
+    t.excerpt = NULL;
+    vl_assert_ok(vg_lab_add_test(&lab, &t));
+    tu_add_test(&lab, "s::ok", VG_PASSED, 1, NULL);
+    vl_assert_ok(vg_result_add_lab(r, &lab));
+}
+
+Test(report, hidden_and_private_tests_are_shown_and_marked)
+{
+    struct vg_result r;
+    char *text;
+
+    hint_fixture(&r, NULL);
+    text = render(&r, false);
+    cr_assert(strstr(text, "p::hidden  [private] [hidden] checks a secret\n"),
+              "%s", text);
+    cr_assert(strstr(text, "s::later   [after due date] checks a secret\n"),
+              "%s", text);
+    cr_assert(strstr(text, "s::ok      what it checks\n"), "%s", text);
+    free(text);
+    vg_result_free(&r);
+}
+
+Test(report, hint_is_wrapped_under_the_details_and_not_repeated)
+{
+    struct vg_result r;
+    char *text;
+
+    hint_fixture(&r, "guest: hello\nminivm: KVM_EXIT_SHUTDOWN\n");
+    text = render(&r, false);
+    cr_assert(strstr(text, "                    p.c:1: expected 1\n"
+                           "                    hint: a triple fault: look "
+                           "at the GDT and the IDT you loaded, and at the "
+                           "stack\n"
+                           "                          the guest uses "
+                           "before it takes its first interrupt\n"
+                           "                    output of the test:\n"
+                           "                      guest: hello\n"
+                           "                      minivm: "
+                           "KVM_EXIT_SHUTDOWN\n"),
+              "%s", text);
+    cr_assert(strstr(text, "hint: the same as for p::hidden above\n"), "%s",
+              text);
+    free(text);
+    vg_result_free(&r);
+}
+
+Test(report, hint_and_excerpt_are_coloured_only_when_asked)
+{
+    struct vg_result r;
+    char *plain, *color;
+
+    hint_fixture(&r, "guest: hello\n");
+    plain = render(&r, false);
+    color = render(&r, true);
+    cr_assert_null(strchr(plain, '\033'), "%s", plain);
+    cr_assert(strstr(color, "\033[36mhint:\033[0m a triple"), "%s", color);
+    cr_assert(strstr(color, "\033[2mguest: hello\033[0m\n"), "%s", color);
+    free(plain);
+    free(color);
+    vg_result_free(&r);
+}
+
+Test(report, control_characters_from_the_tests_are_not_obeyed)
+{
+    struct vg_result r = {0};
+    struct vg_lab lab;
+    char *text;
+
+    vl_assert_ok(vg_lab_init(&lab, "01", "01-a", "A"));
+    tu_add_test(&lab, "s::f", VG_FAILED, 1,
+                "assert: \033]0;owned\007 \033[2J cleared");
+    vl_assert_ok(vg_result_add_lab(&r, &lab));
+    text = render(&r, false);
+    cr_assert_null(strchr(text, '\033'), "%s", text);
+    cr_assert_null(strchr(text, '\007'), "%s", text);
+    cr_assert(strstr(text, "assert: ?]0;owned? ?[2J cleared"), "%s", text);
     free(text);
     vg_result_free(&r);
 }

@@ -5,10 +5,14 @@
 #include "tap.h"
 
 static struct vg_rubric_item items[] = {
-    {"s::passes", 2, (char *)"passes"},
-    {"s::fails", 3, (char *)"fails"},
-    {"s::skips", 1.5, (char *)"needs the machine"},
-    {"s::missing", 1, (char *)"never reported"},
+    {.test = (char *)"s::passes", .points = 2, .description = (char *)"passes"},
+    {.test = (char *)"s::fails", .points = 3, .description = (char *)"fails"},
+    {.test = (char *)"s::skips",
+     .points = 1.5,
+     .description = (char *)"needs the machine"},
+    {.test = (char *)"s::missing",
+     .points = 1,
+     .description = (char *)"never reported"},
 };
 
 static const struct vg_manifest manifest = {

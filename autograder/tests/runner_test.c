@@ -10,8 +10,8 @@
 TestSuite(runner, .init = tu_arm_deadline);
 
 static struct vg_rubric_item items[] = {
-    {"s::a", 2, (char *)"a"},
-    {"s::b", 1, (char *)"b"},
+    {.test = (char *)"s::a", .points = 2, .description = (char *)"a"},
+    {.test = (char *)"s::b", .points = 1, .description = (char *)"b"},
 };
 
 static const struct vg_manifest manifest = {

@@ -18,8 +18,10 @@ static char *stage_b[] = {(char *)"b.c"};
 static char *stage_c[] = {(char *)"c.c"};
 static char *tests_a[] = {(char *)"tests/a_test.c"};
 static struct vg_rubric_item rubric_a[] = {
-    {"a::adds", 2, (char *)"adds"},
-    {"a::doubles_through_b", 1, (char *)"doubles, using lab 02"},
+    {.test = (char *)"a::adds", .points = 2, .description = (char *)"adds"},
+    {.test = (char *)"a::doubles_through_b",
+     .points = 1,
+     .description = (char *)"doubles, using lab 02"},
 };
 
 static struct vg_manifest course[] = {
