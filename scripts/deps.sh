@@ -16,11 +16,12 @@ set -eu
 # makes the unprivileged user of the rootless tests (lab 11). libssl-dev's
 # libcrypto gives vlab-grade the SHA-256 of each lab's tests and rubric.
 # libxml2-utils' xmllint and perl's TAP::Parser check the grader's JUnit
-# and TAP reports in its tests.
+# and TAP reports in its tests; python3 writes the hostile submissions
+# (autograder/hostile/make-cases.py).
 PACKAGES="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
 libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
 clang libclang-rt-dev busybox-static crun runc qemu-system-x86 cpio iproute2
-passwd libssl-dev libxml2-utils perl"
+passwd libssl-dev libxml2-utils perl python3"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test-hostile.sh - grade every hostile submission in autograder/hostile/
+# test-hostile.sh - grade every hostile submission of autograder/hostile/
 # and check the grader stays up, scores it as its expected.json says and
 # prints the message it names (see autograder/hostile/README.md).
 # Needs root (the sandbox's namespaces) and /dev/kvm (lab 01).
@@ -21,7 +21,9 @@ field() {
 
 tests_sum=$(sha256sum labs/01-kvm-basics/tests/*.c)
 rm -f /tmp/vlab-hostile-was-here "$ROOT/hostile-was-here"
-for dir in autograder/hostile/*/; do
+# The cases are made from the current reference (autograder/hostile/).
+python3 autograder/hostile/make-cases.py "$out/cases" || exit 1
+for dir in "$out"/cases/*/; do
     case=$(basename "$dir")
     if [ -n "${HOSTILE_CASES:-}" ]; then
         case " $HOSTILE_CASES " in *" $case "*) ;; *) continue ;; esac

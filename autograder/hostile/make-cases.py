@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""make-cases.py - (re)write the hostile submissions from the reference.
+"""make-cases.py [OUT] - write the hostile submissions from the reference.
 
 Each case is ../../solutions/01-kvm-basics/vm.c with hostile code at the top
 of mvm_open_kvm(), which nearly every test of lab 01 calls, written to
-<case>/01-kvm-basics/vm.c next to its expected.json. Run it after the
-reference changes; scripts/test-hostile.sh grades the cases.
+OUT/<case>/01-kvm-basics/vm.c next to its expected.json. The cases are made
+afresh from the current reference each time scripts/test-hostile.sh runs
+(into a temporary OUT), so they never drift from it and are not kept in
+git. Without OUT they go to build/hostile/, to read them.
 """
-import glob, json, os, subprocess, sys
+import json, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "build", "hostile")
 REF = os.path.join(HERE, "..", "..", "solutions", "01-kvm-basics", "vm.c")
 ANCHOR = "int mvm_open_kvm(struct minivm *vm)\n{\n"
 INCLUDES = ("#include <signal.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
@@ -25,7 +28,9 @@ CASES = {
     "memory-hog": ("    for (;;) { /* HOSTILE: eats memory, 256 MiB at a time */\n"
                    "        char *p = malloc(256u << 20);\n"
                    "        if (p)\n            memset(p, 1, 256u << 20);\n    }\n",
-                   {"max_points": 5, "message": "memory limit"}),
+                   # the 9 tests without mvm_open_kvm() pass (19 points),
+                   # unless the OOM killer picks Criterion's runner: 0
+                   {"max_points": 19, "message": "memory limit"}),
     "gigabyte-output": (
         "    { /* HOSTILE: 1 GiB on stdout, once per run, then honest */\n"
         "        static char buf[1 << 20];\n"
@@ -68,27 +73,25 @@ def main():
         sys.exit("make-cases.py: mvm_open_kvm not found in " + REF)
     ref = ref.replace("#include <errno.h>\n", "#include <errno.h>\n" + INCLUDES, 1)
     for name, (code, expected) in CASES.items():
-        d = os.path.join(HERE, name, "01-kvm-basics")
+        d = os.path.join(OUT, name, "01-kvm-basics")
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "vm.c"), "w") as f:
             f.write(ref.replace(ANCHOR, ANCHOR + code, 1))
         expected = dict(lab="01", **expected)
-        with open(os.path.join(HERE, name, "expected.json"), "w") as f:
+        with open(os.path.join(OUT, name, "expected.json"), "w") as f:
             json.dump(expected, f, indent=2)
             f.write("\n")
     # An edited test file: the skeleton's stage file, and tests that pass
     # whatever it does. The grader uses its own tests: 0 points.
-    d = os.path.join(HERE, "edited-test", "01-kvm-basics", "tests")
+    d = os.path.join(OUT, "edited-test", "01-kvm-basics", "tests")
     os.makedirs(d, exist_ok=True)
     skel = open(os.path.join(HERE, "..", "..", "labs", "01-kvm-basics", "vm.c")).read()
-    open(os.path.join(HERE, "edited-test", "01-kvm-basics", "vm.c"), "w").write(skel)
+    open(os.path.join(OUT, "edited-test", "01-kvm-basics", "vm.c"), "w").write(skel)
     open(os.path.join(d, "kvm_basics_test.c"), "w").write(
         "/* HOSTILE: every test passes */\n#include <criterion/criterion.h>\n"
         "Test(kvm_basics, opens_dev_kvm) {}\nTest(kvm_basics, creates_vm) {}\n")
-    with open(os.path.join(HERE, "edited-test", "expected.json"), "w") as f:
+    with open(os.path.join(OUT, "edited-test", "expected.json"), "w") as f:
         json.dump({"lab": "01", "points": 0, "message": ""}, f, indent=2)
         f.write("\n")
 
 main()
-# Keep the generated C in the project's format (scripts/lint.sh checks it).
-subprocess.run(["clang-format", "-i"] + glob.glob(os.path.join(HERE, "*", "01-kvm-basics", "**", "*.c"), recursive=True), check=False)
