@@ -15,6 +15,7 @@
 
 #include "virtlab/cleanup.h"
 #include "virtlab/error.h"
+#include "textfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,51 +29,6 @@
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ==== small helpers ===================================================== */
-
-/* Space-separated word lists ("cpu memory pids"). */
-static bool list_has(const char *list, const char *word)
-{
-    size_t w = strlen(word);
-
-    if (w == 0) /* strstr() finds "" everywhere: it would never advance */
-        return false;
-    for (const char *p = list; (p = strstr(p, word)) != NULL; p += w)
-        if ((p == list || p[-1] == ' ') && (p[w] == ' ' || p[w] == '\0'))
-            return true;
-    return false;
-}
-
-static void list_add(char *list, size_t len, const char *word)
-{
-    size_t n = strlen(list);
-    size_t w = strlen(word);
-
-    if (w == 0 || list_has(list, word))
-        return;
-    if (n + (n > 0) + w + 1 > len)
-        return;
-    snprintf(list + n, len - n, "%s%s", n > 0 ? " " : "", word);
-}
-
-/* A small control file as a string without its trailing newline. */
-static int read_text(const char *path, char *buf, size_t len)
-{
-    _vl_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    buf[0] = '\0';
-    if (fd < 0)
-        return vl_err(errno, "open %s", path);
-    n = read(fd, buf, len - 1);
-    if (n < 0)
-        return vl_err(errno, "read %s", path);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    return 0;
-}
 
 /* ==== where we are ====================================================== */
 
@@ -125,7 +81,7 @@ static int self_cgroup(const char *ctrl, char *path, size_t len)
         } else {
             for (char *q = list; *q; q++)
                 *q = *q == ',' ? ' ' : *q;
-            match = list_has(list, ctrl);
+            match = vlp_list_has(list, ctrl);
         }
         if (match) {
             snprintf(path, len, "%s", p);
@@ -167,7 +123,7 @@ static void cgroup_known(char *list, size_t len)
 
         if (line[0] != '#' &&
             sscanf(line, "%63s %*d %*d %d", name, &enabled) == 2 && enabled)
-            list_add(list, len, name);
+            vlp_list_add(list, len, name);
     }
 }
 
@@ -197,9 +153,9 @@ static int cgroup_v1_scan(struct vl_cgroup_info *info)
             continue;
         for (char *o = strtok_r(m.super, ",", &save); o;
              o = strtok_r(NULL, ",", &save)) {
-            if (!list_has(known, o))
+            if (!vlp_list_has(known, o))
                 continue;
-            list_add(info->controllers, sizeof(info->controllers), o);
+            vlp_list_add(info->controllers, sizeof(info->controllers), o);
             if (!first[0])
                 snprintf(first, sizeof(first), "%s", o);
         }
@@ -235,7 +191,7 @@ static void cgroup_v2_controllers(struct vl_cgroup_info *info, char *list,
         snprintf(dir, sizeof(dir), "%s", info->v2_mount);
         snprintf(file, sizeof(file), "%s/cgroup.controllers", dir);
     }
-    read_text(file, list, len);
+    vlp_read_text(file, list, len);
     if (set_writable)
         info->writable = access(dir, W_OK) == 0;
 }
@@ -283,7 +239,7 @@ int vl_cgroup_detect(struct vl_cgroup_info *info)
 
 bool vl_cgroup_has(const struct vl_cgroup_info *info, const char *ctrl)
 {
-    return list_has(info->controllers, ctrl);
+    return vlp_list_has(info->controllers, ctrl);
 }
 
 /* ==== helpers of the operations ========================================= */
@@ -385,7 +341,7 @@ static int v1_find(const char *ctrl, struct v1_hierarchy *h)
              o = strtok_r(NULL, ",", &save)) {
             size_t n = strlen(h->ctrls);
 
-            if (!list_has(known, o))
+            if (!vlp_list_has(known, o))
                 continue;
             found |= strcmp(o, ctrl) == 0;
             snprintf(h->ctrls + n, sizeof(h->ctrls) - n, "%s%s", n ? "," : "",
@@ -464,17 +420,17 @@ static int v2_enable(const char *dir, const char *const *controllers)
     if (!count_list(controllers))
         return 0;
     snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
-    if ((r = read_text(file, enabled, sizeof(enabled))) < 0)
+    if ((r = vlp_read_text(file, enabled, sizeof(enabled))) < 0)
         return r;
     snprintf(file, sizeof(file), "%s/cgroup.controllers", dir);
-    if ((r = read_text(file, avail, sizeof(avail))) < 0)
+    if ((r = vlp_read_text(file, avail, sizeof(avail))) < 0)
         return r;
     for (size_t i = 0; controllers[i]; i++) {
         const char *c = controllers[i];
 
-        if (list_has(enabled, c))
+        if (vlp_list_has(enabled, c))
             continue;
-        if (!list_has(avail, c) || strlen(c) > sizeof(plus) - 2) {
+        if (!vlp_list_has(avail, c) || strlen(c) > sizeof(plus) - 2) {
             vl_err_plain(ENOENT,
                          "the %s controller is not available in %s "
                          "(its cgroup.controllers: \"%s\")",
@@ -526,7 +482,7 @@ static int v2_parent(const struct vl_cgroup_info *info,
      * (cgroups(7), "Cgroups version 2"). */
     for (size_t i = 0; info->hybrid && controllers && controllers[i]; i++) {
         if (vl_cgroup_has(info, controllers[i]) &&
-            !list_has(info->v2_controllers, controllers[i])) {
+            !vlp_list_has(info->v2_controllers, controllers[i])) {
             vl_err_plain(ENOENT,
                          "the %s controller is not available in cgroup2 at "
                          "%s: this hybrid machine binds it to a v1 "

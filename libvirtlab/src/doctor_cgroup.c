@@ -59,7 +59,7 @@ static void check_controllers(struct vl_doctor_report *r,
 
     for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
         if (!vl_cgroup_has(cg, needed[i]))
-            doctor_list_add(missing, sizeof(missing), needed[i]);
+            vlp_list_add(missing, sizeof(missing), needed[i]);
     if (!cg->controllers[0]) {
         /* Not fatal for a user: sudo creates cgroups at the top, where the
          * controllers are. */

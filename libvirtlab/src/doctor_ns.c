@@ -125,7 +125,7 @@ static bool sysctl_is(const char *path, const char *value)
 {
     char buf[64];
 
-    return doctor_read_text(path, buf, sizeof(buf)) == 0 &&
+    return vlp_read_text(path, buf, sizeof(buf)) == 0 &&
            strcmp(buf, value) == 0;
 }
 

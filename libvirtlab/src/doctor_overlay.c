@@ -108,15 +108,15 @@ static int overlay_child(void *arg, void *out)
 
     /* The lower layer shows through; a write lands in the upper layer. */
     snprintf(file, sizeof(file), "%s/probe", merged);
-    if (doctor_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "lower"))
+    if (vlp_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "lower"))
         return vl_err_plain(EIO, "the overlay does not show the lower layer");
     if ((r = doctor_write_text(file, "upper")) < 0)
         return vl_err_ctx(r, "writing through the overlay");
     snprintf(file, sizeof(file), "%s/probe", upper);
-    if (doctor_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "upper"))
+    if (vlp_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "upper"))
         return vl_err_plain(EIO, "a write did not reach the upper layer");
     snprintf(file, sizeof(file), "%s/probe", lower);
-    if (doctor_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "lower"))
+    if (vlp_read_text(file, text, sizeof(text)) < 0 || strcmp(text, "lower"))
         return vl_err_plain(EIO, "a write changed the lower layer");
     return 0;
 }

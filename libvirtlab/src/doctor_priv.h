@@ -21,6 +21,7 @@
 #ifndef VIRTLAB_DOCTOR_PRIV_H
 #define VIRTLAB_DOCTOR_PRIV_H
 
+#include "textfile.h"
 #include "virtlab/doctor.h"
 
 #include <stdbool.h>
@@ -45,13 +46,8 @@ void doctor_check_from_errmsg(struct vl_check *c, const char *msg);
 
 /* ---- small helpers (doctor.c) ------------------------------------------ */
 
-/* Space-separated word lists ("cpu memory pids"): add once, look up. */
-void doctor_list_add(char *list, size_t len, const char *word);
-bool doctor_list_has(const char *list, const char *word);
-
-/* A small text file (sysfs, procfs) as a string, without its trailing
- * newline; and writing one. 0 or -errno with the error recorded. */
-int doctor_read_text(const char *path, char *buf, size_t len);
+/* Word lists and reading small text files: textfile.h. Writing one: 0 or
+ * -errno with the error recorded. */
 int doctor_write_text(const char *path, const char *text);
 
 /* CLOCK_MONOTONIC in nanoseconds. */

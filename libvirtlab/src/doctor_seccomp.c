@@ -72,12 +72,12 @@ static void seccomp_list_actions(char *list, size_t len)
         uint32_t a = seccomp_actions[i].action;
 
         if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &a) == 0)
-            doctor_list_add(list, len, seccomp_actions[i].name);
+            vlp_list_add(list, len, seccomp_actions[i].name);
         else if (errno != EOPNOTSUPP)
             break; /* the operation itself is unknown */
     }
     if (!list[0])
-        doctor_read_text("/proc/sys/kernel/seccomp/actions_avail", list, len);
+        vlp_read_text("/proc/sys/kernel/seccomp/actions_avail", list, len);
 }
 
 int vl_doctor_check_seccomp(struct vl_doctor_report *r)
