@@ -140,17 +140,6 @@ static const struct vg_manifests toy_all = {.labs = toy, .n = 1};
 #define GOOD_A                                                                 \
     "#include \"toy.h\"\nint a_add(int x, int y)\n{\n    return x + y;\n}\n"
 
-static void link_from_repo(const char *root, const char *rel)
-{
-    char *target = vg_strfmt("%s/%s", VL_ROOT, rel);
-    char *link = vg_strfmt("%s/%s", root, rel);
-
-    cr_assert_eq(symlink(target, link), 0, "symlink %s: %s", link,
-                 strerror(errno));
-    free(target);
-    free(link);
-}
-
 /* A one-lab course that builds with this repository's build.mk. */
 static char *toy_course(void)
 {
@@ -172,10 +161,10 @@ static char *toy_course(void)
     tu_mkdir(root, "autograder");
     tu_mkdir(root, "build");
     tu_mkdir(root, "libvirtlab");
-    link_from_repo(root, "autograder/build.mk");
-    link_from_repo(root, "scripts");
-    link_from_repo(root, "libvirtlab/include");
-    link_from_repo(root, "build/lib-san");
+    tu_link_from_repo(root, "autograder/build.mk");
+    tu_link_from_repo(root, "scripts");
+    tu_link_from_repo(root, "libvirtlab/include");
+    tu_link_from_repo(root, "build/lib-san");
     return root;
 }
 

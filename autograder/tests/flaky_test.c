@@ -184,17 +184,6 @@ Test(flaky, filter_is_exact_or_nothing)
 
 /* ---- end to end: a real Criterion test that fails once ---------------- */
 
-static void link_from_repo(const char *root, const char *rel)
-{
-    char *target = vg_strfmt("%s/%s", VL_ROOT, rel);
-    char *link = vg_strfmt("%s/%s", root, rel);
-
-    cr_assert_eq(symlink(target, link), 0, "symlink %s: %s", link,
-                 strerror(errno));
-    free(target);
-    free(link);
-}
-
 static char *stage_f[] = {(char *)"f.c"};
 static char *tests_f[] = {(char *)"tests/f_test.c"};
 static struct vg_rubric_item rubric_f[] = {
@@ -248,10 +237,10 @@ Test(flaky, criterion_test_failing_once_is_reported_flaky)
     tu_mkdir(root, "autograder");
     tu_mkdir(root, "build");
     tu_mkdir(root, "libvirtlab");
-    link_from_repo(root, "autograder/build.mk");
-    link_from_repo(root, "scripts");
-    link_from_repo(root, "libvirtlab/include");
-    link_from_repo(root, "build/lib-san");
+    tu_link_from_repo(root, "autograder/build.mk");
+    tu_link_from_repo(root, "scripts");
+    tu_link_from_repo(root, "libvirtlab/include");
+    tu_link_from_repo(root, "build/lib-san");
     o = (struct vg_grade_opts){.root = root, .submission = sub};
     vl_assert_ok(vg_grade_lab(&o, &all, &lab_f, &lab));
     cr_assert_eq(lab.outcome, VG_LAB_RAN, "%s", lab.message);

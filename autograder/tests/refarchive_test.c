@@ -41,17 +41,6 @@ static struct vg_manifest course[] = {
 };
 static const struct vg_manifests all = {.labs = course, .n = 2};
 
-static void link_from_repo(const char *root, const char *rel)
-{
-    char *target = vg_strfmt("%s/%s", VL_ROOT, rel);
-    char *link = vg_strfmt("%s/%s", root, rel);
-
-    cr_assert_eq(symlink(target, link), 0, "symlink %s: %s", link,
-                 strerror(errno));
-    free(target);
-    free(link);
-}
-
 static void run(const char *cmd)
 {
     int st = system(cmd);
@@ -94,10 +83,10 @@ static char *released_course(void)
     tu_mkdir(root, "autograder");
     tu_mkdir(root, "build");
     tu_mkdir(root, "libvirtlab");
-    link_from_repo(root, "autograder/build.mk");
-    link_from_repo(root, "scripts");
-    link_from_repo(root, "libvirtlab/include");
-    link_from_repo(root, "build/lib-san");
+    tu_link_from_repo(root, "autograder/build.mk");
+    tu_link_from_repo(root, "scripts");
+    tu_link_from_repo(root, "libvirtlab/include");
+    tu_link_from_repo(root, "build/lib-san");
     return root;
 }
 

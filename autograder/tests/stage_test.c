@@ -203,17 +203,6 @@ Test(stage, missing_reference_is_the_graders_fault)
 
 /* ---- building and grading, with the real build.mk -------------------- */
 
-static void link_from_repo(const char *root, const char *rel)
-{
-    char *target = vg_strfmt("%s/%s", VL_ROOT, rel);
-    char *link = vg_strfmt("%s/%s", root, rel);
-
-    cr_assert_eq(symlink(target, link), 0, "symlink %s: %s", link,
-                 strerror(errno));
-    free(target);
-    free(link);
-}
-
 /* A toy course that builds with this repository's build.mk and library. */
 static char *toy_course(void)
 {
@@ -235,10 +224,10 @@ static char *toy_course(void)
     tu_mkdir(root, "autograder");
     tu_mkdir(root, "build");
     tu_mkdir(root, "libvirtlab");
-    link_from_repo(root, "autograder/build.mk");
-    link_from_repo(root, "scripts");
-    link_from_repo(root, "libvirtlab/include");
-    link_from_repo(root, "build/lib-san");
+    tu_link_from_repo(root, "autograder/build.mk");
+    tu_link_from_repo(root, "scripts");
+    tu_link_from_repo(root, "libvirtlab/include");
+    tu_link_from_repo(root, "build/lib-san");
     return root;
 }
 

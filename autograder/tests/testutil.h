@@ -110,4 +110,17 @@ static inline void tu_add_test(struct vg_lab *lab, const char *id,
     vl_assert_ok(vg_lab_add_test(lab, &t));
 }
 
+/* ROOT/rel becomes a symlink to this repository's rel (VL_ROOT): a toy
+ * course borrows build.mk, scripts and the library from the real one. */
+static inline void tu_link_from_repo(const char *root, const char *rel)
+{
+    char *target = vg_strfmt("%s/%s", VL_ROOT, rel);
+    char *link = vg_strfmt("%s/%s", root, rel);
+
+    cr_assert_eq(symlink(target, link), 0, "symlink %s: %s", link,
+                 strerror(errno));
+    free(target);
+    free(link);
+}
+
 #endif
