@@ -27,7 +27,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median of v[0..n); sorts v. */
-static double median(double *v, long n)
+double ratio_median(double *v, long n)
 {
     qsort(v, (size_t)n, sizeof(*v), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -187,8 +187,8 @@ static int measure_round(const struct ratio_spec *spec, void *ctx,
     }
 
     /* The round's medians; sorting its own slices leaves the others. */
-    base = median(s->ns[RATIO_BASE] + first, s->per_round);
-    measured = median(s->ns[RATIO_MEASURED] + first, s->per_round);
+    base = ratio_median(s->ns[RATIO_BASE] + first, s->per_round);
+    measured = ratio_median(s->ns[RATIO_MEASURED] + first, s->per_round);
     s->round_ratio[round] = measured / base;
     if (o->verbose)
         printf("  round %ld: %s %.1f ns/%s, %s %.1f ns/%s, ratio %.3f\n",
@@ -216,8 +216,8 @@ int ratio_measure(const struct ratio_spec *spec, void *ctx,
         if ((r = measure_round(spec, ctx, o, &s, round)) < 0)
             return r;
 
-    res->ns[RATIO_BASE] = median(s.ns[RATIO_BASE], s.n);
-    res->ns[RATIO_MEASURED] = median(s.ns[RATIO_MEASURED], s.n);
+    res->ns[RATIO_BASE] = ratio_median(s.ns[RATIO_BASE], s.n);
+    res->ns[RATIO_MEASURED] = ratio_median(s.ns[RATIO_MEASURED], s.n);
     res->ratio = res->ns[RATIO_MEASURED] / res->ns[RATIO_BASE];
     res->lo = res->hi = s.round_ratio[0];
     for (long i = 1; i < o->rounds; i++) {

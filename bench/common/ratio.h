@@ -59,6 +59,9 @@ int ratio_parse(const struct ratio_spec *s, int argc, char **argv,
 int ratio_measure(const struct ratio_spec *s, void *ctx,
                   const struct ratio_opts *o, struct ratio_result *res);
 
+/* Median of v[0..n) (n > 0); sorts v. */
+double ratio_median(double *v, long n);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 double ratio_now_ns(void);
 

@@ -98,19 +98,6 @@ struct bench {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, long n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The executable NAME in $PATH (like execvp(3)), resolved once so that
  * the timed runs do not search. */
 static bool find_in_path(const char *name, char *out, size_t size)
@@ -441,7 +428,7 @@ static int measure(struct bench *b, const struct ratio_opts *o,
             if (!b->usable[rt])
                 continue;
             memcpy(copy, ms[rt] + first, (size_t)o->count * sizeof(double));
-            med[rt] = median(copy, o->count);
+            med[rt] = ratio_median(copy, o->count);
         }
         for (int rt = RT_CRUN; r == 0 && rt < RT_COUNT; rt++) {
             double ratio = med[RT_MINICTR] / med[rt];
@@ -463,7 +450,7 @@ static int measure(struct bench *b, const struct ratio_opts *o,
     }
     for (int rt = 0; rt < RT_COUNT; rt++) {
         if (r == 0 && b->usable[rt])
-            res->ms[rt] = median(ms[rt], total);
+            res->ms[rt] = ratio_median(ms[rt], total);
         free(ms[rt]);
     }
     return r;
