@@ -18,17 +18,21 @@ elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
     kvm_reason="no access to /dev/kvm (join the kvm group)"
 fi
 
+# Each step's wall-clock time is printed after it, so the 20-minute budget
+# of `make test` can be watched step by step.
 step() {
     name=$1
     shift
     echo
     echo "==== $name"
+    t0=$(date +%s)
     if "$@"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
         failures="$failures\n  - $name"
     fi
+    echo "---- $name: $(($(date +%s) - t0)) s"
 }
 
 step "skeletons match solutions" scripts/gen-skeletons.sh --check
