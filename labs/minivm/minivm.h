@@ -193,6 +193,11 @@ struct mvm_iov {
 };
 #define MVM_VQ_IOV_MAX 64 /* descriptors in one chain minivm accepts */
 
+/* ---- labs 06-08: each lab's types and stage functions ---------------- */
+#include "irq.h"       /* lab 06: interrupts */
+#include "bootproto.h" /* lab 07: booting Linux */
+#include "snap.h"      /* lab 08: snapshots, live migration, SMP */
+
 /* Permissions mvm_walk() found along the path of a virtual address. */
 #define MVM_WALK_WRITABLE 1u
 #define MVM_WALK_USER     2u
@@ -240,6 +245,10 @@ struct minivm {
     bool exited;                /* lab 05: the guest called MVM_HC_EXIT */
     int exit_status;            /* ... with this status */
     bool input_eof;             /* the UART's input reached end of file */
+
+    struct mvm_irq irq;       /* lab 06: interrupt delivery */
+    struct mvm_kernel kernel; /* lab 07: the kernel being booted */
+    struct mvm_smp smp;       /* lab 08: more vCPUs, snapshots, migration */
 };
 
 /* What mvm_handle_exit() asks the run loop to do next (or < 0: error). */
