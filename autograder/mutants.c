@@ -396,6 +396,7 @@ static int grade_mutant(const struct vg_grade_opts *o,
     int ret;
 
     mo.no_rerun = true; /* the verdict is about the graded run itself */
+    mo.skip_slow = true; /* a mutant must be caught by the fast tests */
     ret = make_mutant(o->root, m, mu, dir);
     if (ret == 0)
         ret = apply_patch(m, mu, dir);

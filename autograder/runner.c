@@ -207,7 +207,8 @@ int vg_stage_test_spawn(const struct vg_grade_opts *o, const char *work,
     const char *argv[] = {bin, tap_arg, "--verbose", "-S", filter_arg, NULL};
     /* As labs/Makefile's `make test`: LeakSanitizer would report
      * Criterion's own leaks at exit, which no student can fix. */
-    static const char *const env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+    const char *env[] = {"ASAN_OPTIONS=detect_leaks=0",
+                         o->skip_slow ? "VLAB_SKIP_SLOW=1" : NULL, NULL};
     /* Set in Criterion's own workers: were the grader run inside one (its
      * tests), the stage-test would take itself for a worker and abort. */
     static const char *const unset[] = {"BXFI_MAP", NULL};

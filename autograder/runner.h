@@ -22,6 +22,9 @@ struct vg_grade_opts {
     FILE *progress;         /* "building 01-kvm-basics..."; NULL: quiet */
     bool no_rerun;          /* no flaky-test reruns (flaky.h): for mutants and
                              * skeletons, whose failures are the expected ones */
+    bool skip_slow;         /* set VLAB_SKIP_SLOW=1 for the tests: those
+                             * that take a minute (a real kernel's boot) skip
+                             * themselves. For mutants: each is a full run */
     /* The sandbox of the lab's test runs (sandbox.h); vg_grade_lab() sets
      * it from the manifest. NULL: the tests run unboxed. */
     const struct vg_sandbox_conf *sandbox;
