@@ -124,7 +124,7 @@ doctor: $(B)/bin/vlab-doctor
 
 ## make test      everything CI runs: library tests (ASan/UBSan), grader checks,
 ##                skeleton drift, lint
-test: deps all rootfs
+test: deps all rootfs kernel
 	@scripts/test.sh
 
 test-lib: $(LIB_TESTS)

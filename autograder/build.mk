@@ -27,6 +27,10 @@ DRIVER_SRCS := $(filter-out $(DRIVER_DIR)/main.c,$(wildcard $(DRIVER_DIR)/*.c))
 STAGE_INC   := $(sort $(foreach s,$(STAGE_SRCS),-I$(dir $(s))))
 CPPFLAGS    := $(VL_INC) -I$(ROOT)/libvirtlab/tests -I$(DRIVER_DIR) $(STAGE_INC) \
                -DVL_GUEST_DIR='"$(OUT)/guest"'
+# lab 07: where the tests find Debian's kernel (`make kernel`) and busybox
+# (`make rootfs`); $VLAB_KERNEL_DIR / $VLAB_ROOTFS_DIR override at run time.
+CPPFLAGS    += -DVL_KERNEL_DIR='"$(ROOT)/build/kernel"' \
+               -DVL_ROOTFS_DIR='"$(ROOT)/build/rootfs"'
 CFLAGS      := $(WARN) $(OPT)
 LINK        := $(LIBDIR)/libvirtlab.a $(VL_LIBS)
 

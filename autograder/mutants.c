@@ -395,7 +395,7 @@ static int grade_mutant(const struct vg_grade_opts *o,
     struct vg_lab lab;
     int ret;
 
-    mo.no_rerun = true; /* the verdict is about the graded run itself */
+    mo.no_rerun = true;  /* the verdict is about the graded run itself */
     mo.skip_slow = true; /* a mutant must be caught by the fast tests */
     ret = make_mutant(o->root, m, mu, dir);
     if (ret == 0)

@@ -147,5 +147,26 @@ expect "--stats: the virtqueue takes 26 exits for 4096 bytes" 0 \
     "4096 bytes printed with 26 exits: 0.006 exits per byte" -- \
     $MINIVM run $G/pv_bulk_vq.bin --mode long --stats
 
+# lab 06: interrupts (--timer: minivm's 8254 and KVM_INTERRUPT; --irqchip:
+# KVM's PIC, LAPIC and PIT, the UART's IRQ 4 through an irqfd)
+expect "--timer: ticks in HLT and while spinning" 0 \
+    "^irq_ticks: [0-9]+ ticks, the first in HLT, the last while spinning$" -- \
+    $MINIVM run $G/irq_ticks.bin --mode long --timer
+expect "--timer: no tick inside CLI, the pending one right after STI" 0 \
+    "^irq_cli: one-shot: 0 ticks inside CLI, then it arrived right after STI$" -- \
+    $MINIVM run $G/irq_cli.bin --mode long --timer
+expect "--stats counts the ticks" 0 "^minivm: timer: [0-9]+ ticks raised" -- \
+    $MINIVM run $G/irq_ticks.bin --mode long --timer --stats
+expect "--irqchip: 50 ticks of KVM's 8254 for 4 exits" 0 \
+    "guest exited with status 0 after 4 exits" -- \
+    $MINIVM run $G/irq_pit.bin --mode long --irqchip
+expect "--irqchip: stdin interrupts the guest on IRQ 4" 0 "^HELLO, MINIVM$" -- \
+    sh -c "printf 'hello, minivm\\n' | $MINIVM run $G/irq_uart.bin --mode long --irqchip"
+expect "--irqchip: the end of stdin hangs the line up" 0 \
+    "^irq_uart: 0 lines, then the line hung up$" -- \
+    sh -c "$MINIVM run $G/irq_uart.bin --mode long --irqchip </dev/null"
+expect "--timer and --irqchip together are refused" 2 "pick one" -- \
+    $MINIVM run $G/irq_ticks.bin --mode long --timer --irqchip
+
 echo "minivm cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -44,6 +44,8 @@ struct cli {
 static void usage(FILE *out)
 {
     fputs("usage: minivm run GUEST.bin [options]\n"
+          "       minivm restore|receive|inspect ... (lab 08: see minivm "
+          "restore --help)\n"
           "\n"
           "Run a flat guest image, loaded at 0x1000 and started there,\n"
           "until it halts. What it prints (port 0xe9, the UART at 0x3f8,\n"
@@ -64,8 +66,14 @@ static void usage(FILE *out)
           "  --trace          print every exit, decoded, on stderr\n"
           "  --regs           print the registers when the guest halts\n"
           "  --stats          count the exits per byte the guest printed\n"
-          "  -h, --help       this text\n",
+          "  --timer          minivm emulates an 8254 timer (ports 0x40-0x43)\n"
+          "                   and injects its IRQ 0 as vector 0x20 (lab 06)\n"
+          "  --irqchip        KVM's in-kernel PICs, IOAPIC, LAPIC and 8254;\n"
+          "                   stdin reaches the UART, which interrupts on\n"
+          "                   IRQ 4 through an irqfd (lab 06)\n",
           out);
+    fputs(MVM_SNAP_USAGE, out); /* lab 08 */
+    fputs("  -h, --help       this text\n", out);
 }
 
 static int fail(int status, const char *what)
@@ -125,6 +133,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
         {"trace", no_argument, NULL, 'T'},
         {"regs", no_argument, NULL, 'r'},
         {"stats", no_argument, NULL, 's'},
+        {"timer", no_argument, NULL, 'I'},   /* lab 06 */
+        {"irqchip", no_argument, NULL, 'K'}, /* lab 06 */
+        MVM_SNAP_LONGOPTS,                   /* lab 08 */
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -164,6 +175,15 @@ static int parse_args(int argc, char **argv, struct cli *c)
             break;
         case 's':
             c->stats = true;
+            break;
+        case 'I':
+            c->opt.timer = true;
+            break;
+        case 'K':
+            c->opt.irqchip = true;
+            break;
+        case MVM_OPT_SMP ... MVM_OPT_LAST: /* lab 08 */
+            r = mvm_snap_option(&c->opt, ch, optarg);
             break;
         case 'h':
             usage(stdout);
@@ -310,6 +330,8 @@ static void report_halt(struct minivm *vm, const struct cli *c)
                 (unsigned long long)printed, printed == 1 ? "" : "s",
                 (unsigned long long)vm->exits,
                 printed ? (double)vm->exits / (double)printed : 0.0);
+    if (c->stats)
+        mvm_irq_report(vm, stderr); /* lab 06 */
     if (vm->rom_writes)
         fprintf(stderr, "minivm: %llu write%s to ROM ignored\n",
                 (unsigned long long)vm->rom_writes,
@@ -327,6 +349,13 @@ int main(int argc, char **argv)
     struct minivm vm;
     size_t len = 0;
     int r;
+
+    /* lab 07: `minivm boot` (labs/minivm/boot_main.c) */
+    if (argc > 1 && !strcmp(argv[1], "boot"))
+        return mvm_main_boot(argc - 1, argv + 1);
+    /* lab 08: `minivm restore|receive|inspect` (labs/minivm/snap_main.c) */
+    if (argc > 1 && mvm_snap_command(argv[1]))
+        return mvm_main_snap(argc - 1, argv + 1);
 
     mvm_options_default(&c.opt);
     c.opt.timeout_s = 10;
@@ -346,12 +375,14 @@ int main(int argc, char **argv)
     r = mvm_boot_flat(&vm, image, len);
     if (r == 0)
         r = add_slots(&vm, &c);
+    if (r == 0) /* lab 08: options that must go together */
+        r = mvm_snap_check(&vm.opt);
     if (r == -EINVAL || r == -E2BIG || r == -EEXIST || r == -ENOENT) {
         mvm_destroy(&vm);
         return fail(EXIT_USAGE, "cannot start the guest");
     }
-    if (r == 0)
-        r = mvm_run_guarded(&vm);
+    if (r == 0) /* lab 08's run with --smp, --snapshot, --migrate-to */
+        r = mvm_snap_run(&vm); /* ... else mvm_run_guarded() */
     if (r == -ENOSYS) {
         mvm_destroy(&vm);
         return fail(EXIT_TODO, "stopped");
@@ -362,7 +393,8 @@ int main(int argc, char **argv)
         mvm_destroy(&vm);
         return EXIT_GUEST;
     }
-    report_halt(&vm, &c);
+    if (!vm.smp.moved) /* lab 08: saved, or migrated elsewhere */
+        report_halt(&vm, &c);
     mvm_destroy(&vm);
     return vm.exited ? vm.exit_status : 0;
 }

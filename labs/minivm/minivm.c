@@ -33,6 +33,7 @@ void mvm_options_default(struct mvm_options *opt)
 void mvm_init(struct minivm *vm, const struct mvm_options *opt)
 {
     *vm = (struct minivm){.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+    vm->irq.uart_irqfd = -1; /* lab 06: no irqfd yet */
     if (opt)
         vm->opt = *opt;
     else
@@ -43,6 +44,8 @@ void mvm_destroy(struct minivm *vm)
 {
     int i;
 
+    mvm_smp_destroy(vm); /* lab 08: the vCPU threads, then the APs' fds */
+    mvm_irq_destroy(vm); /* lab 06: its input thread first, then the fds */
     if (vm->run)
         munmap(vm->run, vm->run_size);
     vm->run = NULL;
@@ -75,6 +78,9 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
         return r;
     if ((r = mvm_create_vm(vm)) < 0)
         return vl_err_ctx(r, "creating the VM");
+    /* lab 06, --irqchip: before the first vCPU */
+    if (vm->opt.irqchip && (r = mvm_irq_create_irqchip(vm)) < 0)
+        return vl_err_ctx(r, "creating the in-kernel irqchip");
     if ((r = mvm_add_memory(vm, vm->opt.mem_size)) < 0)
         return vl_err_ctx(r, "giving the guest %zu bytes of memory",
                           vm->opt.mem_size);
@@ -100,6 +106,8 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
     }
     if ((r = mvm_setup_devices(vm)) < 0)
         return vl_err_ctx(r, "setting up the devices");
+    if ((r = mvm_irq_setup(vm)) < 0) /* lab 06: --timer, --irqchip */
+        return vl_err_ctx(r, "setting up interrupts");
     return 0;
 }
 
@@ -233,7 +241,9 @@ int mvm_run_guarded(struct minivm *vm)
 
     if (vm->opt.timeout_s && vm->run)
         guard_set(vm->opt.timeout_s, vm->run);
-    r = mvm_run(vm);
+    /* lab 06, --timer: the run loop that injects minivm's ticks (with
+     * --irqchip KVM delivers them, and lab 01's loop will do) */
+    r = vm->opt.timer ? mvm_irq_run(vm) : mvm_run(vm);
     if (vm->opt.timeout_s && vm->run) {
         guard_clear();
         vm->run->immediate_exit = 0;

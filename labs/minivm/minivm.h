@@ -214,6 +214,11 @@ struct mvm_options {
     FILE *console;      /* what the guest prints (port 0xe9, UART, ...) */
     int input_fd;       /* what the UART receives (-1: nothing) */
     FILE *log;          /* traces and diagnostics */
+    /* lab 06: interrupts (labs/minivm/irq.h, irq_driver.c) */
+    bool timer;   /* --timer: minivm's 8254, injected with KVM_INTERRUPT */
+    bool irqchip; /* --irqchip: KVM's irqchip and PIT, UART on IRQ 4 */
+    /* lab 08: --smp, --snapshot, --migrate-to... (labs/minivm/snap.h) */
+    struct mvm_snap_options snap;
 };
 
 struct minivm {
