@@ -41,38 +41,6 @@ const char *mvm_kernel_format_name(enum mvm_kernel_format f)
     return "unknown";
 }
 
-int mvm_boot_create_reference(struct minivm *vm)
-{
-    struct vl_kvm kvm;
-    struct vl_vm lvm;
-    struct vl_vcpu vcpu;
-    void *mem;
-    int r;
-
-    /* As mvm_create_reference(): each fd and mapping moves into vm at
-     * once, so mvm_destroy() frees whatever was made. */
-    if ((r = vl_kvm_open(&kvm)) < 0)
-        return r;
-    vm->kvm_fd = kvm.fd;
-    if ((r = vl_vm_create(&lvm, &kvm)) < 0)
-        return r;
-    vm->vm_fd = lvm.fd;
-    /* The PC's interrupt controllers and timer, in the kernel: before the
-     * vCPU, which gets its local APIC when it is created (lab 06). */
-    if ((r = mvm_irqchip_create(vm)) < 0)
-        return vl_err_ctx(r, "creating the in-kernel irqchip (lab 06)");
-    if ((r = vl_vm_add_memory(&lvm, 0, 0, vm->opt.mem_size, 0, &mem)) < 0)
-        return r;
-    vm->mem = mem;
-    vm->mem_size = vm->opt.mem_size;
-    if ((r = vl_vcpu_create(&vcpu, &lvm, 0)) < 0)
-        return r;
-    vm->vcpu_fd = vcpu.fd;
-    vm->run = vcpu.run;
-    vm->run_size = vcpu.run_size;
-    return 0;
-}
-
 /* ---- ACPI tables (ACPI 6.5, 5.2 "ACPI System Description Tables") ----
  * The smallest set Linux accepts that lets it power the VM off: the RSDP
  * points at the XSDT, which lists the FADT and the MADT. The FADT gives

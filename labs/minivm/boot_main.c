@@ -72,20 +72,7 @@ static void boot_usage(FILE *out)
 
 static int boot_fail(int status, const char *what)
 {
-    fprintf(stderr, "minivm boot: %s%s%s\n", what, *vl_errmsg() ? ": " : "",
-            vl_errmsg());
-    return status;
-}
-
-static int parse_u64(const char *opt, const char *arg, uint64_t *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = strtoull(arg, &end, 0);
-    if (errno || *end || arg[0] == '-' || end == arg)
-        return vl_err_plain(EINVAL, "%s takes a number, not \"%s\"", opt, arg);
-    return 0;
+    return mvm_fail("minivm boot", status, what);
 }
 
 /* The host's own kernel, as kvmtool picks it when given none. */
@@ -142,11 +129,11 @@ static int boot_parse(int argc, char **argv, struct boot_cli *c)
                 r = vl_err_ctx(r, "--mem");
             break;
         case 't':
-            if ((r = parse_u64("--timeout", optarg, &n)) == 0)
+            if ((r = mvm_parse_count("--timeout", optarg, &n)) == 0)
                 c->opt.timeout_s = (unsigned)n;
             break;
         case 'x':
-            r = parse_u64("--max-exits", optarg, &c->opt.max_exits);
+            r = mvm_parse_count("--max-exits", optarg, &c->opt.max_exits);
             break;
         case 'n':
             c->acpi = false;

@@ -164,13 +164,6 @@ enum mvm_kernel_format mvm_kernel_detect(const void *image, size_t len);
 const char *mvm_kernel_format_name(enum mvm_kernel_format f);
 
 /*
- * A VM for a kernel: KVM, the VM, the in-kernel irqchip (lab 06, before
- * the vCPU), vm->opt.mem_size of RAM and the vCPU, made by libvirtlab as
- * mvm_create_reference() does (so lab 07's tests need no other lab's
- * code but lab 06's irqchip).
- */
-int mvm_boot_create_reference(struct minivm *vm);
-/*
  * Everything after the VM exists: detect the format, load the kernel
  * (TODOs 1-3), the initrd (TODO 5), ACPI tables, the zero page (TODOs 4,
  * 6), CPUID (TODO 7), the vCPU's entry state (TODO 8) and the devices:

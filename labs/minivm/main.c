@@ -78,20 +78,7 @@ static void usage(FILE *out)
 
 static int fail(int status, const char *what)
 {
-    fprintf(stderr, "minivm: %s%s%s\n", what, *vl_errmsg() ? ": " : "",
-            vl_errmsg());
-    return status;
-}
-
-static int parse_count(const char *opt, const char *arg, uint64_t *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = strtoull(arg, &end, 0);
-    if (errno || *end || arg[0] == '-' || end == arg)
-        return vl_err_plain(EINVAL, "%s takes a number, not \"%s\"", opt, arg);
-    return 0;
+    return mvm_fail("minivm", status, what);
 }
 
 /* "ADDR=VALUE" for --rom and --ram. */
@@ -110,7 +97,7 @@ static int parse_slot(struct cli *c, const char *opt, const char *arg, bool rom)
     memcpy(addr, arg, (size_t)(eq - arg));
     addr[eq - arg] = '\0';
     *s = (struct slot_spec){0};
-    if ((r = parse_count(opt, addr, &s->gpa)) < 0)
+    if ((r = mvm_parse_count(opt, addr, &s->gpa)) < 0)
         return r;
     if (rom)
         s->file = eq + 1;
@@ -161,10 +148,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->dirty = true;
             break;
         case 'x':
-            r = parse_count("--max-exits", optarg, &c->opt.max_exits);
+            r = mvm_parse_count("--max-exits", optarg, &c->opt.max_exits);
             break;
         case 't':
-            if ((r = parse_count("--timeout", optarg, &n)) == 0)
+            if ((r = mvm_parse_count("--timeout", optarg, &n)) == 0)
                 c->opt.timeout_s = (unsigned)n;
             break;
         case 'T':

@@ -111,7 +111,7 @@ int mvm_boot_flat(struct minivm *vm, const void *image, size_t len)
     return 0;
 }
 
-int mvm_create_reference(struct minivm *vm)
+static int create_reference(struct minivm *vm, bool irqchip)
 {
     struct vl_kvm kvm;
     struct vl_vm lvm;
@@ -127,6 +127,10 @@ int mvm_create_reference(struct minivm *vm)
     if ((r = vl_vm_create(&lvm, &kvm)) < 0)
         return r;
     vm->vm_fd = lvm.fd;
+    /* The PC's interrupt controllers and timer, in the kernel: before the
+     * vCPU, which gets its local APIC when it is created (lab 06). */
+    if (irqchip && (r = mvm_irqchip_create(vm)) < 0)
+        return vl_err_ctx(r, "creating the in-kernel irqchip (lab 06)");
     if ((r = vl_vm_add_memory(&lvm, 0, 0, vm->opt.mem_size, 0, &mem)) < 0)
         return r;
     vm->mem = mem;
@@ -137,6 +141,16 @@ int mvm_create_reference(struct minivm *vm)
     vm->run = vcpu.run;
     vm->run_size = vcpu.run_size;
     return vl_vcpu_reset_real(&vcpu, MVM_LOAD_ADDR, MVM_STACK_TOP);
+}
+
+int mvm_create_reference(struct minivm *vm)
+{
+    return create_reference(vm, false);
+}
+
+int mvm_create_reference_irqchip(struct minivm *vm)
+{
+    return create_reference(vm, true);
 }
 
 void *mvm_gpa(struct minivm *vm, uint64_t gpa, size_t len)
@@ -533,6 +547,24 @@ void mvm_trace_exit(struct minivm *vm)
 }
 
 /* ---- input ----------------------------------------------------------- */
+
+int mvm_fail(const char *prog, int status, const char *what)
+{
+    fprintf(stderr, "%s: %s%s%s\n", prog, what, *vl_errmsg() ? ": " : "",
+            vl_errmsg());
+    return status;
+}
+
+int mvm_parse_count(const char *opt, const char *arg, uint64_t *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoull(arg, &end, 0);
+    if (errno || *end || arg[0] == '-' || end == arg)
+        return vl_err_plain(EINVAL, "%s takes a number, not \"%s\"", opt, arg);
+    return 0;
+}
 
 int mvm_read_file(const char *path, void **data, size_t *len)
 {

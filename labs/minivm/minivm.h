@@ -338,6 +338,9 @@ void mvm_destroy(struct minivm *vm);
  * they do not depend on the student's lab 01.
  */
 int mvm_create_reference(struct minivm *vm);
+/* The same with KVM's in-kernel irqchip and PIT (lab 06's
+ * mvm_irqchip_create()) made before the vCPU: for Linux (lab 07). */
+int mvm_create_reference_irqchip(struct minivm *vm);
 
 /* Lab 01's steps for a flat image loaded at MVM_LOAD_ADDR, then the vCPU
  * set up for vm->opt.mode (lab 02). */
@@ -398,6 +401,13 @@ void *mvm_gpa(struct minivm *vm, uint64_t gpa, size_t len);
 /* "real", "protected", "long"; and back (-EINVAL for another word). */
 const char *mvm_mode_name(enum mvm_mode mode);
 int mvm_parse_mode(const char *text, enum mvm_mode *mode);
+
+/* Print "PROG: WHAT: <vl_errmsg()>" on stderr (without the colon and
+ * message when there is none); returns `status`, for the command lines. */
+int mvm_fail(const char *prog, int status, const char *what);
+/* Parse option `opt`'s non-negative number ("42", "0x2a"): -EINVAL and a
+ * message naming the option otherwise. */
+int mvm_parse_count(const char *opt, const char *arg, uint64_t *out);
 
 /* Read a whole file into a malloc()ed buffer. */
 int mvm_read_file(const char *path, void **data, size_t *len);

@@ -46,17 +46,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int parse_u64(const char *opt, const char *arg, uint64_t *out)
-{
-    char *end;
-
-    errno = 0;
-    *out = strtoull(arg, &end, 0);
-    if (errno || *end || arg[0] == '-' || end == arg)
-        return vl_err_plain(EINVAL, "%s takes a number, not \"%s\"", opt, arg);
-    return 0;
-}
-
 int mvm_snap_option(struct mvm_options *opt, int which, const char *arg)
 {
     struct mvm_snap_options *o = &opt->snap;
@@ -65,7 +54,7 @@ int mvm_snap_option(struct mvm_options *opt, int which, const char *arg)
 
     switch (which) {
     case MVM_OPT_SMP:
-        if ((r = parse_u64("--smp", arg, &n)) < 0)
+        if ((r = mvm_parse_count("--smp", arg, &n)) < 0)
             return r;
         if (n < 1 || n > MVM_MAX_VCPUS)
             return vl_err_plain(EINVAL, "--smp %s: 1 to %d vCPUs", arg,
@@ -80,14 +69,14 @@ int mvm_snap_option(struct mvm_options *opt, int which, const char *arg)
         o->snapshot = arg;
         return 0;
     case MVM_OPT_SAVE_AFTER:
-        return parse_u64("--save-after", arg, &o->save_after);
+        return mvm_parse_count("--save-after", arg, &o->save_after);
     case MVM_OPT_MIGRATE_TO:
         o->migrate_to = arg;
         return 0;
     case MVM_OPT_MIGRATE_AFTER:
-        return parse_u64("--migrate-after", arg, &o->migrate_after);
+        return mvm_parse_count("--migrate-after", arg, &o->migrate_after);
     case MVM_OPT_MAX_ROUNDS:
-        if ((r = parse_u64("--max-rounds", arg, &n)) < 0)
+        if ((r = mvm_parse_count("--max-rounds", arg, &n)) < 0)
             return r;
         if (n > MVM_MIG_ROUNDS_KEPT - 1)
             return vl_err_plain(EINVAL, "--max-rounds %s: %d at most", arg,
@@ -96,7 +85,7 @@ int mvm_snap_option(struct mvm_options *opt, int which, const char *arg)
         o->max_rounds_set = true;
         return 0;
     case MVM_OPT_BANDWIDTH:
-        return parse_u64("--bandwidth", arg, &o->bandwidth);
+        return mvm_parse_count("--bandwidth", arg, &o->bandwidth);
     default:
         return vl_err_plain(EINVAL, "unknown lab 08 option %d", which);
     }
@@ -433,9 +422,7 @@ static void usage(FILE *out)
 
 static int fail(int status, const char *what)
 {
-    fprintf(stderr, "minivm: %s%s%s\n", what, *vl_errmsg() ? ": " : "",
-            vl_errmsg());
-    return status;
+    return mvm_fail("minivm", status, what);
 }
 
 int mvm_snap_finish(struct minivm *vm, int r)
@@ -503,11 +490,11 @@ int mvm_main_snap(int argc, char **argv)
             listen_on = optarg;
             break;
         case 't':
-            if ((r = parse_u64("--timeout", optarg, &n)) == 0)
+            if ((r = mvm_parse_count("--timeout", optarg, &n)) == 0)
                 opt.timeout_s = (unsigned)n;
             break;
         case 'x':
-            r = parse_u64("--max-exits", optarg, &opt.max_exits);
+            r = mvm_parse_count("--max-exits", optarg, &opt.max_exits);
             break;
         case 'm':
             if ((r = mvm_parse_size(optarg, &opt.mem_size)) < 0)

@@ -10,6 +10,7 @@
 #ifndef LAB06_GUEST_H
 #define LAB06_GUEST_H
 
+#include "../../05-paravirt/guest/hypercall.h" /* lab 05's hypercalls */
 #include "intr.h"
 #include "rt.h"
 
@@ -17,42 +18,13 @@
 struct interrupt_frame;
 typedef void (*isr_t)(struct interrupt_frame *);
 
-/* ---- lab 05's hypercalls ----------------------------------------- */
-
-static inline int64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
-{
-    uint64_t ret = nr;
-
-    __asm__ volatile("outl %%eax, (%%dx)"
-                     : "+a"(ret)
-                     : "d"((uint16_t)HC_PORT), "D"(a0), "S"(a1)
-                     : "memory");
-    return (int64_t)ret;
-}
-
-static inline void hc_puts(const char *s)
-{
-    hypercall(HC_PRINT, (uint64_t)(uintptr_t)s, strlen(s));
-}
+/* ---- lab 05's hypercalls: hypercall(), hc_puts(), hc_time(), hc_exit() */
 
 static inline void hc_putu(uint64_t v)
 {
     char buf[21];
 
     hc_puts(fmt_u64(buf, v));
-}
-
-/* The host's clock (CLOCK_REALTIME), in nanoseconds. */
-static inline uint64_t hc_time(void)
-{
-    return (uint64_t)hypercall(HC_TIME, 0, 0);
-}
-
-static inline __attribute__((noreturn)) void hc_exit(int status)
-{
-    hypercall(HC_EXIT, (uint64_t)status, 0);
-    for (;;)
-        __asm__ volatile("cli; hlt");
 }
 
 /* ---- RFLAGS.IF ----------------------------------------------------- */

@@ -119,7 +119,7 @@ static int boot(const void *kernel, size_t klen, const void *initrd,
     vm.opt.console = watching_console();
     vm.opt.mem_size = 256u << 20;
     vm.opt.timeout_s = timeout_s;
-    vl_assert_ok(mvm_boot_create_reference(&vm));
+    vl_assert_ok(mvm_create_reference_irqchip(&vm));
     vl_assert_ok(mvm_boot_linux(&vm, &spec));
     return mvm_run_guarded(&vm);
 }

@@ -636,7 +636,7 @@ static const char *boot_bootk(const struct bz *o, const uint8_t *initrd,
     vm.opt.mem_size = mem;
     vm.opt.max_exits = 20000;
     vm.opt.timeout_s = 20;
-    vl_assert_ok(mvm_boot_create_reference(&vm));
+    vl_assert_ok(mvm_create_reference_irqchip(&vm));
     vl_assert_ok(mvm_boot_linux(&vm, &spec));
     vl_assert_ok(mvm_run_guarded(&vm));
     free(b);
@@ -737,7 +737,7 @@ Test(boot, bad_kernels_are_refused_before_the_guest_runs)
     uint8_t *b = bootk_image(&o, &len);
 
     vm.opt.mem_size = 16 * MIB;
-    vl_assert_ok(mvm_boot_create_reference(&vm));
+    vl_assert_ok(mvm_create_reference_irqchip(&vm));
     spec.kernel = "MZ not a kernel", spec.kernel_len = 16;
     vl_assert_fails(mvm_boot_linux(&vm, &spec), ENOEXEC, "bzImage");
     spec.kernel = b, spec.kernel_len = len;

@@ -5,33 +5,13 @@
 #ifndef LAB08_H
 #define LAB08_H
 
+#include "../../05-paravirt/guest/hypercall.h" /* lab 05: hypercall(), hc_exit() */
 #include "rt.h"
 #include "snap08.h"
-
-/* minivm's hypercall ABI: number in RAX, arguments in RDI and RSI,
- * `outl %eax, (%dx)` with DX = HC_PORT, the result in RAX. */
 
 /* Model-specific registers (Intel SDM Vol. 4). */
 #define MSR_EFER           0xc0000080
 #define MSR_KERNEL_GS_BASE 0xc0000102
-
-static inline int64_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1)
-{
-    uint64_t ret = nr;
-
-    __asm__ volatile("outl %%eax, (%%dx)"
-                     : "+a"(ret)
-                     : "d"((uint16_t)HC_PORT), "D"(a0), "S"(a1)
-                     : "memory");
-    return (int64_t)ret;
-}
-
-static inline __attribute__((noreturn)) void hc_exit(int status)
-{
-    hypercall(HC_EXIT, (uint64_t)status, 0);
-    for (;;)
-        __asm__ volatile("cli; hlt");
-}
 
 /* A line built from pieces, printed with ONE hypercall (one exit). */
 struct line {
