@@ -102,6 +102,32 @@ if [ -n "$kvm" ]; then
         echo "skipped: no kernel (\`make kernel\` needs Debian's archive)"
     fi
 
+    say "== 11. Snapshots, live migration, SMP (lab 08)"
+    T=$(mktemp -d /tmp/virtlab-demo.XXXXXX)
+    printf abcdefghijklmnop >"$T/in"
+    echo "\$ minivm run $G/snap_count.bin --mode long --snapshot s.mvm --save-after 301 <in"
+    $B/bin/minivm run $G/snap_count.bin --mode long --snapshot "$T/s.mvm" \
+        --save-after 301 <"$T/in" 2>&1 | tail -n 2
+    echo
+    echo "\$ minivm restore s.mvm   # a new process goes on where the first stopped"
+    $B/bin/minivm restore "$T/s.mvm" </dev/null 2>&1 | sed -n '1,2p;$p'
+    echo
+    echo "\$ minivm receive --listen unix:mig.sock &"
+    echo "\$ minivm run $G/mig_dirty.bin --mode long --migrate-to unix:mig.sock --migrate-after 10"
+    $B/bin/minivm receive --listen "unix:$T/mig.sock" </dev/null >"$T/dst.out" 2>&1 &
+    dst=$!
+    sleep 0.5
+    $B/bin/minivm run $G/mig_dirty.bin --mode long \
+        --migrate-to "unix:$T/mig.sock" --migrate-after 10 </dev/null 2>&1 |
+        grep '^minivm: migration'
+    wait $dst
+    echo "(the destination:)"
+    tail -n 2 "$T/dst.out"
+    echo
+    echo "\$ minivm run $G/smp_count.bin --mode long --smp 4   # APs started by INIT-SIPI-SIPI"
+    $B/bin/minivm run $G/smp_count.bin --mode long --smp 4 </dev/null 2>&1 | sed -n '1,4p;$p'
+    rm -rf "$T"
+
 fi
 
 # ---- minictr (labs 09-12): containers need root ----------------------------

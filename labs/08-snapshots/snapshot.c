@@ -28,6 +28,7 @@
 #define MVM_STAGE_FILE "snapshot.c"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -78,11 +79,16 @@ static bool listed(const struct kvm_msr_list *l, uint32_t msr)
     return false;
 }
 
-/* The header and entries of KVM_GET_MSRS / KVM_SET_MSRS (api.rst 4.18). */
+/* The header and entries of KVM_GET_MSRS / KVM_SET_MSRS (api.rst 4.18):
+ * struct kvm_msrs's two header words, then room for the entries its
+ * flexible array stands for (a struct with a flexible array cannot sit
+ * inside another struct in standard C). */
 struct msrs {
-    struct kvm_msrs hdr;
+    uint32_t nmsrs, pad;
     struct kvm_msr_entry e[MVM_MAX_MSRS];
 };
+_Static_assert(offsetof(struct msrs, e) == offsetof(struct kvm_msrs, entries),
+               "struct msrs must lay out as struct kvm_msrs");
 
 /*
  * TODO 1: save one vCPU's state into *st. The vCPU is out of KVM_RUN (its

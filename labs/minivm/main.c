@@ -44,6 +44,8 @@ struct cli {
 static void usage(FILE *out)
 {
     fputs("usage: minivm run GUEST.bin [options]\n"
+          "       minivm boot [--kernel FILE] ... (lab 07: see minivm boot "
+          "--help)\n"
           "       minivm restore|receive|inspect ... (lab 08: see minivm "
           "restore --help)\n"
           "\n"

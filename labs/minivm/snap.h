@@ -103,9 +103,12 @@ struct mvm_smp {
 #define MVM_MAX_MSRS           16
 
 struct mvm_vcpu_state {
-    struct kvm_regs regs;          /* 4.11 KVM_GET_REGS */
-    struct kvm_sregs sregs;        /* 4.13 KVM_GET_SREGS */
-    struct kvm_xsave xsave;        /* 4.42 KVM_GET_XSAVE (x87, SSE, AVX) */
+    struct kvm_regs regs;   /* 4.11 KVM_GET_REGS */
+    struct kvm_sregs sregs; /* 4.13 KVM_GET_SREGS */
+    /* 4.42 KVM_GET_XSAVE (x87, SSE, AVX): the 4 KiB of the legacy struct
+     * kvm_xsave's region[]. <linux/kvm.h> ends that struct with a flexible
+     * array (for KVM_GET_XSAVE2), so it cannot sit inside this one. */
+    uint32_t xsave[1024];
     struct kvm_xcrs xcrs;          /* 4.44 KVM_GET_XCRS (XCR0) */
     struct kvm_vcpu_events events; /* 4.31 KVM_GET_VCPU_EVENTS */
     struct kvm_mp_state mp_state;  /* 4.38 KVM_GET_MP_STATE */

@@ -28,6 +28,7 @@
 #define MVM_STAGE_FILE "snapshot.c"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -78,11 +79,16 @@ static bool listed(const struct kvm_msr_list *l, uint32_t msr)
     return false;
 }
 
-/* The header and entries of KVM_GET_MSRS / KVM_SET_MSRS (api.rst 4.18). */
+/* The header and entries of KVM_GET_MSRS / KVM_SET_MSRS (api.rst 4.18):
+ * struct kvm_msrs's two header words, then room for the entries its
+ * flexible array stands for (a struct with a flexible array cannot sit
+ * inside another struct in standard C). */
 struct msrs {
-    struct kvm_msrs hdr;
+    uint32_t nmsrs, pad;
     struct kvm_msr_entry e[MVM_MAX_MSRS];
 };
+_Static_assert(offsetof(struct msrs, e) == offsetof(struct kvm_msrs, entries),
+               "struct msrs must lay out as struct kvm_msrs");
 
 /*
  * TODO 1: save one vCPU's state into *st. The vCPU is out of KVM_RUN (its
@@ -165,17 +171,17 @@ int mvm_vcpu_save(struct minivm *vm, struct mvm_cpu *cpu,
         return r;
     for (size_t i = 0; i < sizeof(wanted_msrs) / sizeof(wanted_msrs[0]); i++)
         if (listed(list, wanted_msrs[i]))
-            m.e[m.hdr.nmsrs++].index = wanted_msrs[i];
+            m.e[m.nmsrs++].index = wanted_msrs[i];
     r = ioctl(cpu->fd, KVM_GET_MSRS, &m);
     if (r < 0)
         return vl_err(errno, "KVM_GET_MSRS");
-    if ((uint32_t)r < m.hdr.nmsrs)
+    if ((uint32_t)r < m.nmsrs)
         return vl_err_plain(EIO,
                             "KVM_GET_MSRS read %d of %u MSRs: MSR 0x%x "
                             "failed",
-                            r, m.hdr.nmsrs, m.e[r].index);
-    st->nmsrs = m.hdr.nmsrs;
-    memcpy(st->msrs, m.e, sizeof(m.e[0]) * m.hdr.nmsrs);
+                            r, m.nmsrs, m.e[r].index);
+    st->nmsrs = m.nmsrs;
+    memcpy(st->msrs, m.e, sizeof(m.e[0]) * m.nmsrs);
     return 0;
     /* SOLUTION END */
 }
@@ -215,7 +221,7 @@ int mvm_vcpu_restore(struct minivm *vm, struct mvm_cpu *cpu,
     /* stub: (void)cpu; */
     /* stub: (void)st; */
     /* stub: return MVM_TODO(2, "restore a vCPU's state"); */
-    struct msrs m = {.hdr.nmsrs = st->nmsrs};
+    struct msrs m = {.nmsrs = st->nmsrs};
     int r;
 
     (void)vm;
