@@ -168,5 +168,40 @@ expect "--irqchip: the end of stdin hangs the line up" 0 \
 expect "--timer and --irqchip together are refused" 2 "pick one" -- \
     $MINIVM run $G/irq_ticks.bin --mode long --timer --irqchip
 
+# lab 07: `minivm boot`, bad kernels (Debian's, when `make kernel` has run)
+expect "boot: a file that is no kernel" 2 \
+    "neither a bzImage \\(\"HdrS\" at 0x202\\) nor an ELF vmlinux" -- \
+    $MINIVM boot --kernel /etc/passwd
+if [ -s build/kernel/vmlinuz ] && [ -s build/kernel/vmlinux ]; then
+    head -c 5000 build/kernel/vmlinuz >"$tmp/vmlinuz.cut"
+    expect "boot: a truncated bzImage" 2 "truncated: .* but the file has 5000 bytes" -- \
+        $MINIVM boot --kernel "$tmp/vmlinuz.cut"
+    expect "boot: too little --mem for the vmlinux" 2 "use --mem [0-9]+M or more" -- \
+        $MINIVM boot --kernel build/kernel/vmlinux --mem 8M
+else
+    echo "skip boot: truncated kernel, --mem (no build/kernel: run \`make kernel\`)"
+fi
+
+# lab 08: a snapshot restored by a second process prints what an
+# uninterrupted run prints; damaged files are refused
+printf abcdefghijklmnop >"$tmp/in"
+$MINIVM run $G/snap_count.bin --mode long <"$tmp/in" >"$tmp/whole" 2>/dev/null
+$MINIVM run $G/snap_count.bin --mode long --snapshot "$tmp/s.mvm" \
+    --save-after 301 <"$tmp/in" >"$tmp/first" 2>/dev/null
+$MINIVM restore "$tmp/s.mvm" </dev/null >"$tmp/second" 2>/dev/null
+expect "save, then restore in a new process: the same output" 0 "^same$" -- \
+    sh -c "cat '$tmp/first' '$tmp/second' | cmp -s - '$tmp/whole' && echo same"
+expect "inspect lists the sections" 0 "minivm snapshot, version 1" -- \
+    $MINIVM inspect "$tmp/s.mvm"
+head -c 3000 "$tmp/s.mvm" >"$tmp/cut.mvm"
+expect "a truncated snapshot is refused" 2 "cut.mvm is truncated" -- \
+    $MINIVM restore "$tmp/cut.mvm"
+expect "a file that is no snapshot is refused" 2 "is not a minivm snapshot" -- \
+    $MINIVM restore /etc/passwd
+expect "receive gives up after --timeout" 2 "no migration arrived .* within 1 s" -- \
+    $MINIVM receive --listen "unix:$tmp/mig.sock" --timeout 1
+expect "--smp 4: the APs come up by INIT-SIPI-SIPI" 0 "^total 160 = 4 CPUs x 40$" -- \
+    $MINIVM run $G/smp_count.bin --mode long --smp 4
+
 echo "minivm cli: $passed passed, $failed failed"
 [ $failed -eq 0 ]

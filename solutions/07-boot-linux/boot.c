@@ -303,16 +303,26 @@ int mvm_elf_load(struct minivm *vm, const void *image, size_t len,
                 k->pvh_entry = pvh_note(b + ph.p_offset, ph.p_filesz);
             continue;
         }
-        if (ph.p_paddr > vm->mem_size || ph.p_memsz > vm->mem_size - ph.p_paddr)
+        if (ph.p_paddr > vm->mem_size ||
+            ph.p_memsz > vm->mem_size - ph.p_paddr) {
+            uint64_t need = 0; /* the end of the highest PT_LOAD segment */
+
+            for (unsigned j = 0; j < eh.e_phnum; j++) {
+                Elf64_Phdr p;
+
+                memcpy(&p, b + eh.e_phoff + j * sizeof(p), sizeof(p));
+                if (p.p_type == PT_LOAD && p.p_paddr + p.p_memsz > need)
+                    need = p.p_paddr + p.p_memsz;
+            }
             return vl_err_plain(
                 E2BIG,
-                "segment %u at 0x%llx (%llu bytes) is beyond the guest's %zu "
-                "MiB of RAM: use --mem %lluM or more",
+                "segment %u at 0x%llx (%llu bytes) is beyond "
+                "the guest's %zu MiB of RAM: use --mem %lluM "
+                "or more",
                 i, (unsigned long long)ph.p_paddr,
                 (unsigned long long)ph.p_memsz, vm->mem_size >> 20,
-                (unsigned long long)((ph.p_paddr + ph.p_memsz + (1 << 20) -
-                                      1) >>
-                                     20));
+                (unsigned long long)((need + (1 << 20) - 1) >> 20));
+        }
         dst = mvm_gpa(vm, ph.p_paddr, ph.p_memsz);
         if (!dst)
             return vl_err_ctx(-EFAULT, "loading segment %u", i);
