@@ -139,14 +139,27 @@ $(B)/tests/%_test: libvirtlab/tests/%_test.c $(wildcard libvirtlab/tests/*.h) \
 	$(CC) $(VL_INC) $(SAN_CFLAGS) -o $@ $< $(B)/lib-san/libvirtlab.a \
 	    $(VL_LIBS) -lcriterion
 
-$(B)/tests/%_test: autograder/tests/%_test.c $(filter-out autograder/main.c,\
-                   $(GRADE_SRCS)) $(wildcard autograder/*.h) \
+# The grader's sources, compiled once with the sanitizers into an archive
+# that every test links (not once per test binary: that took minutes).
+GRADE_SAN_OBJS := $(patsubst autograder/%.c,$(B)/grade-san/obj/%.o,\
+                    $(filter-out autograder/main.c,$(GRADE_SRCS)))
+$(B)/grade-san/obj/%.o: autograder/%.c $(wildcard autograder/*.h) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) -Iautograder $(SAN_CFLAGS) -DVL_ROOT='"$(ROOT)"' \
+	    -c -o $@ $<
+
+$(B)/grade-san/libgrade.a: $(GRADE_SAN_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/tests/%_test: autograder/tests/%_test.c $(B)/grade-san/libgrade.a \
+                   $(wildcard autograder/*.h) \
                    $(wildcard autograder/tests/*.h) \
                    $(B)/lib-san/libvirtlab.a
 	@mkdir -p $(@D)
 	$(CC) $(VL_INC) -Iautograder $(SAN_CFLAGS) -DVL_ROOT='"$(ROOT)"' \
-	    -o $@ $(filter %.c,$^) $(B)/lib-san/libvirtlab.a $(VL_LIBS) \
-	    $(GRADE_LIBS) -lcriterion
+	    -o $@ $< $(B)/grade-san/libgrade.a $(B)/lib-san/libvirtlab.a \
+	    $(VL_LIBS) $(GRADE_LIBS) -lcriterion
 
 ## make grade     grade your work in labs/ (LAB=01 for one lab)
 grade: deps all
