@@ -27,21 +27,6 @@ int vg_read_file(const char *path, size_t cap, char **text, size_t *len,
     return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int vg_write_file(const char *path, const char *text, size_t len)
 {
     _vl_cleanup_close_ int fd = -1;
@@ -50,7 +35,7 @@ int vg_write_file(const char *path, const char *text, size_t len)
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return vl_err(errno, "create %s", path);
-    ret = write_all(fd, text, len);
+    ret = vl_write_full(fd, text, len);
     if (ret < 0)
         return vl_err(ret, "write %s", path);
     if (close(vl_steal_fd(&fd)) < 0)
@@ -79,7 +64,7 @@ int vg_copy_file(const char *src, const char *dst, size_t cap)
     out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0)
         return vl_err(errno, "create %s", dst);
-    ret = write_all(out, buf, n);
+    ret = vl_write_full(out, buf, n);
     if (ret < 0)
         return vl_err(ret, "write %s", dst);
     if (close(vl_steal_fd(&out)) < 0)

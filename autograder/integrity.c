@@ -15,27 +15,9 @@
 #include "text.h"
 #include "virtlab/cleanup.h"
 #include "virtlab/error.h"
+#include "virtlab/load.h"
 
 /* ---- protected files ----------------------------------------------------- */
-
-/* Read up to len bytes; fewer only at the end of the file. */
-static ssize_t read_full(int fd, char *buf, size_t len)
-{
-    size_t got = 0;
-
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
 
 /*
  * Does the submission's file differ from the course's? Only a regular file
@@ -58,8 +40,8 @@ static bool differs(const char *course, const char *theirs)
     if (!S_ISREG(sb.st_mode) || sa.st_size != sb.st_size)
         return true;
     for (;;) {
-        ssize_t na = read_full(a, ba, sizeof(ba));
-        ssize_t nb = read_full(b, bb, sizeof(bb));
+        ssize_t na = vl_read_full(a, ba, sizeof(ba));
+        ssize_t nb = vl_read_full(b, bb, sizeof(bb));
 
         if (na < 0 || nb < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0)
             return true;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "virtlab/cleanup.h"
+#include "virtlab/load.h"
 
 /* ---- CRC-32C (Castagnoli: iSCSI, ext4, btrfs) --------------------------
  * x86's SSE4.2 computes it with one instruction per 8 bytes (CRC32), a
@@ -118,23 +119,6 @@ struct sec_header {
     uint32_t tag, instance, len, crc;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return vl_err(errno, "writing the snapshot");
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int out_reserve(struct mvm_snap_out *out, size_t more)
 {
     size_t cap = out->cap ? out->cap : 1u << 16;
@@ -181,8 +165,8 @@ static int out_drain(struct mvm_snap_out *out)
 
     if (!out->len)
         return 0;
-    if ((r = write_all(out->fd, out->buf, out->len)) < 0)
-        return r;
+    if ((r = vl_write_full(out->fd, out->buf, out->len)) < 0)
+        return vl_err(r, "writing the snapshot");
     out->bytes += out->len;
     if (out->bw_bytes_per_s) {
         uint64_t due, now;
@@ -623,27 +607,19 @@ struct snap_in {
 static int read_exact(struct snap_in *in, void *buf, size_t len,
                       const char *doing, bool eof_ok)
 {
-    size_t got = 0;
+    ssize_t got = vl_read_full(in->fd, buf, len);
 
-    while (got < len) {
-        ssize_t n = read(in->fd, (uint8_t *)buf + got, len - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return vl_err(errno, "%s: reading %s at offset %llu", in->what,
-                          doing, (unsigned long long)in->off);
-        if (n == 0) {
-            if (got == 0 && eof_ok)
-                return 0;
-            return vl_err_plain(EPROTO,
-                                "%s is truncated: %s at offset %llu needs "
-                                "%zu bytes, only %zu are left",
-                                in->what, doing, (unsigned long long)in->off,
-                                len, got);
-        }
-        got += (size_t)n;
-    }
+    if (got < 0)
+        return vl_err((int)got, "%s: reading %s at offset %llu", in->what,
+                      doing, (unsigned long long)in->off);
+    if (got == 0 && len > 0 && eof_ok)
+        return 0;
+    if ((size_t)got < len)
+        return vl_err_plain(EPROTO,
+                            "%s is truncated: %s at offset %llu needs %zu "
+                            "bytes, only %zd are left",
+                            in->what, doing, (unsigned long long)in->off, len,
+                            got);
     in->off += len;
     return 1;
 }

@@ -33,13 +33,12 @@ static int open_regular(const char *path, unsigned flags, size_t *size)
     return vl_steal_fd(&fd);
 }
 
-/* read() until len bytes or end of file; the count, or -errno. */
-static ssize_t read_full(int fd, char *buf, size_t len)
+ssize_t vl_read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
 
     while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
+        ssize_t n = read(fd, (char *)buf + got, len - got);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -50,6 +49,23 @@ static ssize_t read_full(int fd, char *buf, size_t len)
         got += (size_t)n;
     }
     return (ssize_t)got;
+}
+
+int vl_write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 int vl_load_file(const char *path, unsigned flags, size_t cap, void **data,
@@ -72,7 +88,7 @@ int vl_load_file(const char *path, unsigned flags, size_t cap, void **data,
         if (!bigger)
             return vl_err(ENOMEM, "reading %s", path);
         buf = bigger;
-        n = read_full(fd, buf + got, room - got);
+        n = vl_read_full(fd, buf + got, room - got);
         if (n < 0)
             return vl_err((int)n, "read %s", path);
         got += (size_t)n;

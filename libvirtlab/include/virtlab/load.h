@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h> /* ssize_t */
 
 #define VL_LOAD_NOFOLLOW                                                       \
     1u /* refuse a symlink: -ELOOP, "PATH is a symlink"                        \
@@ -25,5 +26,11 @@
  */
 int vl_load_file(const char *path, unsigned flags, size_t cap, void **data,
                  size_t *len, bool *truncated);
+
+/* read() until len bytes or the end of the file, again after EINTR: the
+ * count (less than len only at the end), or -errno. */
+ssize_t vl_read_full(int fd, void *buf, size_t len);
+/* write() all len bytes, again after EINTR and short writes: 0 or -errno. */
+int vl_write_full(int fd, const void *buf, size_t len);
 
 #endif
