@@ -56,6 +56,7 @@ ifeq ($(PROGRAM),minictr)
 ROOTFS   ?= $(ROOT)/build/rootfs
 CPPFLAGS += -DVL_ROOTFS='"$(ROOTFS)"' -DVL_MINICTR='"$(OUT)/minictr"'
 TEST_DEPS := $(OUT)/minictr $(ROOTFS)/.stamp
+LINK     += $(MCT_LIBS)
 $(ROOTFS)/.stamp: $(wildcard $(ROOT)/labs/minictr/probe/*) \
                   $(ROOT)/scripts/mkrootfs.sh
 	$(MAKE) -s -C $(ROOT) rootfs ROOTFS=$(ROOTFS)

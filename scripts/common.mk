@@ -13,6 +13,10 @@ SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all
 VL_INC := -I$(ROOT)/libvirtlab/include
 # What a program or test linked with libvirtlab.a also needs.
 VL_LIBS := -ljansson
+# What minictr also links (labs 13-16): libcap and libseccomp (capabilities
+# and system-call filters), libcrypto (SHA-256 of image blobs), libarchive
+# (tar layers), libmnl (rtnetlink).
+MCT_LIBS := -lcap -lseccomp -lcrypto -larchive -lmnl
 
 # Lab guests: tiny bare-metal programs in assembly (.code16/.code32/.code64
 # chosen in the source), linked at the address the VMM loads them to and

@@ -21,7 +21,7 @@ set -eu
 PACKAGES="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
 libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
 clang libclang-rt-dev busybox-static crun runc qemu-system-x86 cpio iproute2
-passwd libssl-dev libxml2-utils perl python3"
+passwd libssl-dev libxml2-utils perl python3 libarchive-dev libmnl-dev ccache"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2

@@ -2,8 +2,14 @@
  * main.c - the minictr command line.
  *
  *   minictr run --rootfs DIR [--hostname NAME] [--read-only] [--userns]
- *               [--net host] [--memory SIZE] [--pids N] [--cpus N]
+ *               [--net none|host|bridge] [--bridge NAME] [--ip ADDR]
+ *               [--memory SIZE] [--pids N] [--cpus N]
+ *               [--cap-add CAPS] [--cap-drop CAPS] [--seccomp FILE]
  *               [--timeout SEC] [-v] [--] CMD [ARGS...]
+ *   minictr run [options] [--store DIR] IMAGE [--] CMD [ARGS...]
+ *   minictr image import|ls|rm ...           (lab 14, image_main.c)
+ *   minictr create|start|state|kill|delete|exec|ps|list ..., and
+ *   minictr run --bundle DIR ID              (lab 16, the OCI runtime CLI)
  *   minictr check
  *   minictr --help
  *
@@ -30,6 +36,12 @@
 static void usage(FILE *out)
 {
     fputs("usage: minictr run --rootfs DIR [options] [--] CMD [ARGS...]\n"
+          "       minictr run [options] IMAGE [--] CMD [ARGS...]\n"
+          "       minictr image import|ls|rm ...   (minictr image --help)\n"
+          "       minictr create|start|state|kill|delete|run|exec|ps|list "
+          "...\n"
+          "                                        (the OCI runtime: "
+          "minictr create --help)\n"
           "       minictr check\n"
           "\n"
           "Run CMD in a container whose / is DIR: its own hostname, PID 1,\n"
@@ -46,11 +58,21 @@ static void usage(FILE *out)
           "  --userns         a user namespace even as root: root inside is\n"
           "                   uid 100000 outside (lab 11; always one when\n"
           "                   not run as root)\n"
-          "  --net host       share the host's network instead of a new\n"
-          "                   namespace with only lo\n"
+          "  --net MODE       none: a network namespace with only lo\n"
+          "                   (default); host: share the host's network;\n"
+          "                   bridge: also an eth0 on a bridge (lab 15)\n"
+          "  --bridge NAME    the bridge of --net bridge (default " MCT_BRIDGE
+          ")\n"
+          "  --ip ADDR        eth0's address (default: the first free one)\n"
           "  --memory SIZE    memory limit: 64M, 1G ... (lab 12)\n"
           "  --pids N         at most N processes (lab 12)\n"
           "  --cpus N         CPU time, in CPUs: 0.5, 2 ... (lab 12)\n"
+          "  --cap-add CAPS   capabilities to keep beyond the default set:\n"
+          "                   NET_ADMIN,SYS_TIME ... or ALL (lab 13)\n"
+          "  --cap-drop CAPS  capabilities to drop from it (or ALL)\n"
+          "  --seccomp FILE   a seccomp profile in Docker's JSON schema, or\n"
+          "                   unconfined (default: minictr's default)\n"
+          "  --store DIR      the image store of IMAGE (lab 14)\n"
           "  --timeout SEC    kill the container after SEC seconds\n"
           "  -v, --verbose    say each step on stderr\n"
           "  -h, --help       this text\n"
@@ -120,6 +142,12 @@ static int parse_run(int argc, char **argv, struct mct_options *opt)
         {"pids", required_argument, NULL, 'p'},
         {"cpus", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 't'},
+        {"cap-add", required_argument, NULL, 'A'},
+        {"cap-drop", required_argument, NULL, 'D'},
+        {"seccomp", required_argument, NULL, 'S'},
+        {"store", required_argument, NULL, 's'},
+        {"bridge", required_argument, NULL, 'B'},
+        {"ip", required_argument, NULL, 'I'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -148,11 +176,31 @@ static int parse_run(int argc, char **argv, struct mct_options *opt)
             opt->userns = true;
             break;
         case 'n':
-            if (strcmp(optarg, "host"))
-                return bad_usage("--net %s: the only choice is --net host "
-                                 "(default: a network namespace of its own)",
+            opt->host_net = !strcmp(optarg, "host");
+            opt->bridge_net = !strcmp(optarg, "bridge");
+            if (!opt->host_net && !opt->bridge_net && strcmp(optarg, "none"))
+                return bad_usage("--net %s: choose none (a network "
+                                 "namespace with only lo, the default), "
+                                 "host or bridge",
                                  optarg);
-            opt->host_net = true;
+            break;
+        case 'A':
+            opt->cap_add = optarg;
+            break;
+        case 'D':
+            opt->cap_drop = optarg;
+            break;
+        case 'S':
+            opt->seccomp = optarg;
+            break;
+        case 's':
+            opt->store = optarg;
+            break;
+        case 'B':
+            opt->bridge = optarg;
+            break;
+        case 'I':
+            opt->ip = optarg;
             break;
         case 'm':
             opt->memory = optarg;
@@ -181,14 +229,35 @@ static int parse_run(int argc, char **argv, struct mct_options *opt)
             return bad_usage("unknown option %s", argv[optind - 1]);
         }
     }
-    if (!opt->rootfs)
-        return bad_usage("--rootfs DIR is missing: the directory that "
-                         "becomes the container's /");
+    if ((opt->bridge || opt->ip) && !opt->bridge_net)
+        return bad_usage("--bridge and --ip go with --net bridge");
+    if (!opt->rootfs) {
+        /* No --rootfs: the first word is an image (lab 14). */
+        if (optind >= argc)
+            return bad_usage("what should the container's / be? minictr "
+                             "run --rootfs DIR -- CMD, or minictr run "
+                             "IMAGE -- CMD (see minictr image ls)");
+        opt->image = argv[optind++];
+        if (optind < argc && !strcmp(argv[optind], "--"))
+            optind++;
+    } else if (opt->store) {
+        return bad_usage("--store goes with an IMAGE, not with --rootfs");
+    }
     if (optind >= argc)
         return bad_usage("no command to run: minictr run --rootfs DIR -- "
                          "CMD [ARGS...]");
     opt->argv = argv + optind;
-    return check_rootfs(opt->rootfs);
+    return opt->rootfs ? check_rootfs(opt->rootfs) : 0;
+}
+
+/* `run --bundle DIR ID` (or -b) is the OCI runtime's run (lab 16). */
+static bool oci_run(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-b") || !strcmp(argv[i], "--bundle") ||
+            !strncmp(argv[i], "--bundle=", 9))
+            return true;
+    return false;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -197,6 +266,8 @@ static int cmd_run(int argc, char **argv)
     struct minictr ct;
     int r;
 
+    if (oci_run(argc, argv))
+        return mct_oci_cmd(argc, argv);
     if ((r = parse_run(argc, argv, &opt)) != 0)
         return r;
     mct_init_struct(&ct, &opt);
@@ -261,6 +332,10 @@ static int cmd_check(void)
     return ok ? 0 : 1;
 }
 
+/* The OCI runtime's commands besides run (lab 16, oci.c). */
+static const char *const oci_commands[] = {"create", "start", "state", "kill",
+                                           "delete", "exec",  "ps",    "list"};
+
 int main(int argc, char **argv)
 {
     /* Keep our messages and the container's output in order. */
@@ -282,6 +357,13 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return cmd_check();
-    return bad_usage("unknown command \"%s\": minictr run or minictr check",
+    if (!strcmp(argv[1], "image"))
+        return mct_image_cmd(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(oci_commands) / sizeof(oci_commands[0]); i++)
+        if (!strcmp(argv[1], oci_commands[i]))
+            return mct_oci_cmd(argc - 1, argv + 1);
+    return bad_usage("unknown command \"%s\": minictr run, image, check, "
+                     "or one of the OCI runtime's (create, start, state, "
+                     "kill, delete, exec, ps, list)",
                      argv[1]);
 }

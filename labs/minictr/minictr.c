@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "virtlab/cleanup.h"
 
 /* The signals minictr passes on to the container (lab 09 TODO 6). The
@@ -61,6 +63,15 @@ void mct_destroy(struct minictr *ct)
 {
     vl_handshake_close(&ct->hs);
     vl_close(&ct->pidfd);
+    mct_seccomp_release(ct);
+    mct_bundle_release(ct);
+}
+
+void mct_seccomp_release(struct minictr *ct)
+{
+    if (ct->seccomp)
+        seccomp_release(ct->seccomp);
+    ct->seccomp = NULL;
 }
 
 void mct_say(const struct minictr *ct, const char *fmt, ...)
@@ -104,6 +115,13 @@ void mct_exec_command(struct minictr *ct)
     setenv("PATH",
            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
 
+    /* Lab 13: the seccomp filter is the very last thing before execve(2),
+     * so that it judges the command's system calls, not minictr's. */
+    if (ct->seccomp && mct_seccomp_apply(ct) < 0) {
+        fprintf(stderr, "minictr: loading the seccomp filter: %s\n",
+                vl_errmsg());
+        _exit(MCT_EXIT_FAILED);
+    }
     execvp(ct->opt.argv[0], ct->opt.argv);
     err = errno;
     switch (err) {
@@ -157,6 +175,7 @@ static int require_own_ns(const char *ns, uint64_t host_id, const char *flag)
 static int chroot_fallback(struct minictr *ct)
 {
     char proc[PATH_MAX];
+    int r;
 
     vl_err_clear();
     fprintf(ct->log,
@@ -165,13 +184,14 @@ static int chroot_fallback(struct minictr *ct)
             "chroot can be escaped\n",
             ct->opt.rootfs);
     /* Our mounts must not propagate to the host (mount_namespaces(7)). */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
-        snprintf(proc, sizeof(proc), "%s/proc", ct->opt.rootfs);
-        if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  NULL) < 0)
-            mct_say(ct, "no /proc in the container: mount proc: %s",
-                    strerror(errno));
-    }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return vl_err(errno, "making the mounts private");
+    if (ct->opt.image && (r = mct_image_mount(ct)) < 0)
+        return vl_err_ctx(r, "mounting the image's layers");
+    snprintf(proc, sizeof(proc), "%s/proc", ct->opt.rootfs);
+    if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        mct_say(ct, "no /proc in the container: mount proc: %s",
+                strerror(errno));
     if (chroot(ct->opt.rootfs) < 0)
         return vl_err(errno, "chroot %s", ct->opt.rootfs);
     if (chdir("/") < 0)
@@ -201,6 +221,8 @@ static int setup_filesystem(struct minictr *ct)
         return chroot_fallback(ct);
     if (r < 0)
         return vl_err_ctx(r, "making the mounts private");
+    if (ct->opt.image && (r = mct_image_mount(ct)) < 0)
+        return vl_err_ctx(r, "mounting the image's layers");
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         mct_say(ct, "%s", steps[i].what);
         if ((r = steps[i].fn(ct)) < 0)
@@ -231,7 +253,14 @@ static int child_setup(struct minictr *ct)
         if ((r = mct_loopback_up(ct)) < 0)
             return vl_err_ctx(r, "bringing up lo");
     }
-    return setup_filesystem(ct);
+    if (ct->opt.bridge_net && (r = mct_net_configure(ct)) < 0)
+        return vl_err_ctx(r, "configuring the container's eth0");
+    if ((r = setup_filesystem(ct)) < 0)
+        return r;
+    /* Last: dropping capabilities ends what this process may set up. */
+    if (ct->caps_set && (r = mct_caps_apply(ct)) < 0)
+        return vl_err_ctx(r, "dropping capabilities");
+    return 0;
 }
 
 int mct_child_main(void *arg)
@@ -386,6 +415,47 @@ static int prepare_cgroup(struct minictr *ct, bool *have_cgroup)
     return 0;
 }
 
+/* Lab 13 before the clone: the capabilities and the seccomp filter. Not
+ * done and not asked for: the container keeps what it has (a bundle's
+ * config.json has decided both already). */
+static int prepare_security(struct minictr *ct)
+{
+    int r;
+
+    if (ct->opt.bundle)
+        return 0;
+    r = mct_caps_decide(ct);
+    if (r == -ENOSYS && !ct->opt.cap_add && !ct->opt.cap_drop) {
+        vl_err_clear();
+        ct->caps_set = false;
+        mct_say(ct, "lab 13 is not done: the container keeps every "
+                    "capability");
+    } else if (r < 0) {
+        return vl_err_ctx(r, "choosing the capabilities");
+    }
+    r = mct_seccomp_prepare(ct);
+    if (r == -ENOSYS && !ct->opt.seccomp) {
+        vl_err_clear();
+        mct_say(ct, "lab 13 is not done: no seccomp filter");
+    } else if (r < 0) {
+        return vl_err_ctx(r, "preparing the seccomp filter");
+    }
+    return 0;
+}
+
+/* Lab 14 before the clone: an image's layers and the container's upper
+ * directory; ct->opt.rootfs then points at where the overlay will be. */
+static int prepare_image(struct minictr *ct)
+{
+    int r;
+
+    if (!ct->opt.image)
+        return 0;
+    if ((r = mct_image_prepare(ct)) < 0)
+        return vl_err_ctx(r, "preparing image \"%s\"", ct->opt.image);
+    return 0;
+}
+
 /* Lab 11 before the clone: a user namespace or not, and its maps. */
 static int prepare_userns(struct minictr *ct)
 {
@@ -476,6 +546,10 @@ static int run_container(struct minictr *ct, bool have_cgroup)
         r = vl_err_ctx(r, "moving the container into its cgroup");
         goto kill;
     }
+    if (ct->opt.bridge_net && (r = mct_net_setup(ct)) < 0) {
+        r = vl_err_ctx(r, "connecting the container to the bridge");
+        goto kill;
+    }
     mct_say(ct, "go");
     if ((r = vl_handshake_send(&ct->hs, 0)) < 0) {
         r = vl_err_ctx(r, "telling the container to go on");
@@ -515,6 +589,18 @@ kill:
     return r;
 }
 
+/* What the container held outside itself, whatever the way it ended: its
+ * veth and bridge (lab 15), its overlay's directories (lab 14), its cgroup
+ * (lab 12). */
+static void release_container(struct minictr *ct)
+{
+    if (ct->opt.bridge_net)
+        mct_net_cleanup(ct);
+    if (ct->opt.image)
+        mct_image_cleanup(ct);
+    mct_cgroup_destroy(ct);
+}
+
 int mct_run(struct minictr *ct)
 {
     sigset_t fwd, old;
@@ -532,6 +618,10 @@ int mct_run(struct minictr *ct)
 
     r = prepare_limits(ct);
     if (r == 0)
+        r = prepare_security(ct);
+    if (r == 0)
+        r = prepare_image(ct);
+    if (r == 0)
         r = prepare_userns(ct);
     if (r == 0)
         r = prepare_cgroup(ct, &have_cgroup);
@@ -545,10 +635,10 @@ int mct_run(struct minictr *ct)
     if (r < 0) {
         _vl_cleanup_free_ char *why = strdup(vl_errmsg());
 
-        mct_cgroup_destroy(ct);
+        release_container(ct);
         r = vl_err_plain(r, "%s", why ? why : "");
     } else {
-        mct_cgroup_destroy(ct);
+        release_container(ct);
     }
     vl_cgroup_remove_parent(&made);
     vl_handshake_close(&ct->hs);

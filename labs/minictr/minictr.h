@@ -49,6 +49,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "virtlab/cgroup.h"
 #include "virtlab/error.h"
 #include "virtlab/ns.h"
@@ -81,6 +83,22 @@ struct mct_options {
     int timeout_sec;      /* --timeout SEC: SIGKILL the container after SEC
                            * seconds (0: none) */
     bool verbose;         /* -v: say each step on stderr */
+
+    /* lab 13 */
+    const char *cap_add;  /* --cap-add NET_ADMIN,SYS_TIME (or ALL) */
+    const char *cap_drop; /* --cap-drop CHOWN,... (or ALL) */
+    const char *seccomp;  /* --seccomp PROFILE.json, or "unconfined";
+                           * NULL: the default profile */
+    /* lab 14 */
+    const char *image; /* run IMAGE: the root is an overlay of its layers
+                        * (then rootfs is NULL until mct_image_prepare) */
+    const char *store; /* --store DIR: the image store (NULL: default) */
+    /* lab 15 */
+    bool bridge_net;    /* --net bridge: a veth on a bridge */
+    const char *bridge; /* --bridge NAME (default MCT_BRIDGE) */
+    const char *ip;     /* --ip A.B.C.D (default: the first free one) */
+    /* lab 16 */
+    const char *bundle; /* an OCI bundle: config.json says it all */
 };
 
 /* Lab 12: the limits, parsed. 0 means "no limit" in each field. */
@@ -91,6 +109,43 @@ struct mct_limits {
     uint64_t cpu_period_us; /* ... per 100000 us */
 };
 #define MCT_CPU_PERIOD_US 100000u /* the CFS period minictr uses */
+
+/* Lab 13: the five capability sets of capabilities(7), as bit masks
+ * (1ULL << CAP_CHOWN | ...). */
+struct mct_caps {
+    uint64_t bounding, permitted, effective, inheritable, ambient;
+};
+
+/* Lab 14: the container's root made from an image (mct_image_prepare). */
+struct mct_image {
+    char *ctr_dir;  /* STORE/containers/<id>: upper/, work/, merged/ */
+    char *lowerdir; /* overlayfs's lowerdir=: the layers, top one first */
+    char *rootfs;   /* ctr_dir/merged: where the overlay goes */
+};
+
+/* Lab 15: --net bridge. */
+#define MCT_BRIDGE "minictr0"
+struct mct_net {
+    char veth_host[16];  /* IFNAMSIZ: the end on the bridge */
+    char veth_ctr[16];   /* the end moved into the container (eth0) */
+    uint32_t addr;       /* the container's IPv4 address, host order */
+    uint32_t gateway;    /* the bridge's address */
+    unsigned prefix;     /* the subnet's prefix length */
+    bool bridge_created; /* we made the bridge: remove it when unused */
+    bool lease_held;     /* the address is reserved in the lease dir */
+};
+
+/* Lab 16: what an OCI bundle's config.json adds to the options. */
+struct mct_bundle {
+    char *dir;      /* the bundle directory (absolute) */
+    json_t *config; /* config.json, parsed */
+    char *rootfs;   /* root.path, made absolute */
+    char **argv;    /* process.args */
+    char **env;     /* process.env (NULL: minictr's default) */
+    char *cwd;      /* process.cwd */
+    uid_t uid;      /* process.user */
+    gid_t gid;
+};
 
 struct minictr {
     struct mct_options opt;
@@ -117,6 +172,20 @@ struct minictr {
     struct vl_cgroup cg; /* version 0 until created */
     bool oom_killed;     /* the kernel's OOM killer killed a process */
     uint64_t oom_kills;  /* ... how many times (memory.events oom_kill) */
+
+    /* lab 13 */
+    bool caps_set; /* ct->caps is what the container gets (false:
+                    * lab 13 not done and nothing asked: as is) */
+    struct mct_caps caps;
+    bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before the command */
+    void *seccomp;     /* a scmp_filter_ctx, or NULL: no filter */
+
+    /* lab 14 */
+    struct mct_image image;
+    /* lab 15 */
+    struct mct_net net;
+    /* lab 16 */
+    struct mct_bundle bundle;
 };
 
 /* ---- the driver (minictr.c) --------------------------------------------- */
@@ -218,5 +287,63 @@ int mct_cgroup_attach(struct minictr *ct);
 int mct_cgroup_check_oom(struct minictr *ct);
 /* TODO 5: kill what is left and remove the cgroup (also on errors). */
 void mct_cgroup_destroy(struct minictr *ct);
+
+/* ---- lab 13: capabilities and seccomp (security.c) ----------------------- */
+
+/* TODO: parent: the capability sets the container gets, from Docker's
+ * default set and --cap-add/--cap-drop; sets ct->caps, ct->caps_set and
+ * ct->no_new_privs. An unknown capability is -EINVAL naming it. */
+int mct_caps_decide(struct minictr *ct);
+/* TODO: child, the last step before "ready": drop the bounding set, set
+ * the other sets, no_new_privs. */
+int mct_caps_apply(struct minictr *ct);
+/* TODO: parent: read the profile (--seccomp FILE, the default profile, or
+ * none for "unconfined") and build ct->seccomp with mct_seccomp_build(). */
+int mct_seccomp_prepare(struct minictr *ct);
+/* TODO: build ct->seccomp from a profile in Docker's JSON schema (OCI's
+ * linux.seccomp is a subset of it); `where` names it in errors. */
+int mct_seccomp_build(struct minictr *ct, const json_t *profile,
+                      const char *where);
+/* TODO: in the command's process, just before execve: load the filter. */
+int mct_seccomp_apply(struct minictr *ct);
+/* Free ct->seccomp (idempotent). Driver (minictr.c). */
+void mct_seccomp_release(struct minictr *ct);
+
+/* ---- lab 14: images and storage (images.c) --------------------------------
+ */
+
+/* Parent, before the clone: find ct->opt.image in the store, verify it,
+ * unpack its layers (once), make the container's upper/work/merged
+ * directories; fills ct->image and points ct->opt.rootfs at merged. */
+int mct_image_prepare(struct minictr *ct);
+/* Child, right after mct_fs_private(): mount the overlay on merged. */
+int mct_image_mount(struct minictr *ct);
+/* Parent, always, after the end: remove the container's directories. */
+void mct_image_cleanup(struct minictr *ct);
+/* `minictr image ...` (argv[0] is "image"): its exit status. Driver. */
+int mct_image_cmd(int argc, char **argv);
+
+/* ---- lab 15: networking (network.c) ----------------------------------------
+ */
+
+/* Parent, after the clone, before "go": the bridge, a veth pair, one end
+ * on the bridge and the other moved into the container's namespace. */
+int mct_net_setup(struct minictr *ct);
+/* Child, after mct_loopback_up(): eth0's address, up, default route. */
+int mct_net_configure(struct minictr *ct);
+/* Parent, always: remove what mct_net_setup made (idempotent). */
+void mct_net_cleanup(struct minictr *ct);
+
+/* ---- lab 16: the runtime (bundle.c, runtime.c) -----------------------------
+ */
+
+/* Read DIR/config.json into ct (ct->opt, ct->bundle, and the lab 12/13
+ * fields it sets); errors name the field ("process.args[0]: ..."). */
+int mct_bundle_load(struct minictr *ct, const char *dir);
+/* Free what mct_bundle_load took (idempotent). Driver (oci.c). */
+void mct_bundle_release(struct minictr *ct);
+/* The OCI runtime command line: create, start, state, kill, delete, and
+ * run/exec/ps of an OCI container (argv[0] is the command). Driver. */
+int mct_oci_cmd(int argc, char **argv);
 
 #endif
