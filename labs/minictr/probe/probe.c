@@ -18,10 +18,8 @@
 #define PROBE_EXIT_USAGE 2
 
 static const struct probe_cmd *const probe_tables[] = {
-    probe_cmds_base,
-    probe_cmds_fs,
-    probe_cmds_user,
-    probe_cmds_cg,
+    probe_cmds_base, probe_cmds_fs,  probe_cmds_user,   probe_cmds_cg,
+    probe_cmds_sec,  probe_cmds_net, probe_cmds_escape,
 };
 #define PROBE_NTABLES (sizeof(probe_tables) / sizeof(probe_tables[0]))
 

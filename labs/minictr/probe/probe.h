@@ -20,6 +20,10 @@ extern const struct probe_cmd probe_cmds_base[]; /* probe_base.c (lab 09) */
 extern const struct probe_cmd probe_cmds_fs[];   /* probe_fs.c (lab 10) */
 extern const struct probe_cmd probe_cmds_user[]; /* probe_user.c (lab 11) */
 extern const struct probe_cmd probe_cmds_cg[];   /* probe_cg.c (lab 12) */
+extern const struct probe_cmd probe_cmds_sec[];  /* probe_sec.c (lab 13) */
+extern const struct probe_cmd probe_cmds_net[];  /* probe_net.c (lab 15) */
+/* probe_escape.c: the escape attempts of the security suite (tests/security) */
+extern const struct probe_cmd probe_cmds_escape[];
 
 /* Print "key=value\n" on stdout (unbuffered: tests read it live). */
 void probe_kv(const char *key, const char *fmt, ...)
