@@ -133,6 +133,24 @@ test-lib: $(LIB_TESTS)
 test-grader: $(GRADE_TESTS)
 	@scripts/run-tests.sh $(GRADE_TESTS)
 
+# The security suite
+## make test-security  escape attempts against the reference minictr
+##                (tests/security/, docs/security.md; ASan/UBSan; root)
+SEC_TESTS := $(patsubst tests/security/%.c,$(B)/tests/security/%,\
+               $(wildcard tests/security/*_test.c))
+.PHONY: test-security
+test-security: $(SEC_TESTS) $(B)/bin/minictr $(B)/rootfs/.stamp
+	@scripts/run-tests.sh $(SEC_TESTS)
+
+$(B)/tests/security/%_test: tests/security/%_test.c labs/minictr/mct_test.h \
+                            labs/minictr/minictr.h \
+                            $(wildcard libvirtlab/tests/*.h) \
+                            $(B)/lib-san/libvirtlab.a
+	@mkdir -p $(@D)
+	$(CC) $(VL_INC) -Ilabs/minictr -Ilibvirtlab/tests $(SAN_CFLAGS) \
+	    -DVL_ROOTFS='"$(B)/rootfs"' -DVL_MINICTR='"$(B)/bin/minictr"' \
+	    -o $@ $< $(B)/lib-san/libvirtlab.a $(VL_LIBS) -lcriterion
+
 $(B)/tests/%_test: libvirtlab/tests/%_test.c $(wildcard libvirtlab/tests/*.h) \
                    $(B)/lib-san/libvirtlab.a
 	@mkdir -p $(@D)
@@ -204,6 +222,8 @@ check-skeletons:
 lint:
 	@scripts/lint.sh
 
+# Lab 13: install also puts minictr's default seccomp profile in
+# PREFIX/share/virtlab/seccomp/default.json (found next to PREFIX/bin/minictr)
 ## make install   libvirtlab.a/.so, headers and virtlab.pc under PREFIX
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -215,12 +235,16 @@ install: lib
 	install -m 644 $(LIB_HDRS) $(DESTDIR)$(PREFIX)/include/virtlab/
 	install -m 644 $(B)/lib/virtlab.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(B)/bin/vlab-doctor $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/virtlab/seccomp
+	install -m 644 labs/minictr/seccomp/default.json \
+	    $(DESTDIR)$(PREFIX)/share/virtlab/seccomp/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libvirtlab.a \
 	    $(DESTDIR)$(PREFIX)/lib/libvirtlab.so* \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/virtlab.pc \
 	    $(DESTDIR)$(PREFIX)/bin/vlab-doctor
+	rm -rf $(DESTDIR)$(PREFIX)/share/virtlab/seccomp
 	rm -rf $(DESTDIR)$(PREFIX)/include/virtlab
 
 ## make clean     remove build/

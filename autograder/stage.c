@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "refarchive.h"
@@ -333,6 +334,16 @@ static void print_command(const char *const *argv)
     fprintf(stderr, "\n");
 }
 
+/* make's -j: one job per online CPU, at most 4. Each source is an object
+ * of its own (build.mk), and most come from ccache; the first, cold build
+ * of a program is what the jobs shorten. */
+static int build_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 /* make -f build.mk VAR=... WORK/out/stage-test, under a time limit. */
 static int run_make(const char *root, const struct vg_manifest *lab,
                     const char *work, const struct build_vars *v, bool verbose,
@@ -348,11 +359,27 @@ static int run_make(const char *root, const struct vg_manifest *lab,
     _vl_cleanup_free_ char *a_guests =
         vg_strfmt("GUEST_DIRS=%s", v->guest_dirs);
     _vl_cleanup_free_ char *a_lib = vg_strfmt("LIBDIR=%s", v->libdir);
-    const char *argv[] = {"make",    "-s",       "--no-print-directory",
-                          "-f",      v->buildmk, a_root,
-                          a_out,     a_prog,     a_srcs,
-                          a_tests,   a_guests,   a_lib,
-                          v->target, NULL};
+    _vl_cleanup_free_ char *a_jobs = vg_strfmt("-j%d", build_jobs());
+    /* -O: each job's output whole (compiler errors are not interleaved);
+     * RELOCATABLE=1: the work folder's name stays out of the objects, so
+     * that build.mk's ccache reuses them in the next run (see build.mk) */
+    const char *argv[] = {"make",
+                          "-s",
+                          a_jobs,
+                          "--output-sync=target",
+                          "--no-print-directory",
+                          "-f",
+                          v->buildmk,
+                          a_root,
+                          a_out,
+                          a_prog,
+                          a_srcs,
+                          a_tests,
+                          a_guests,
+                          a_lib,
+                          "RELOCATABLE=1",
+                          v->target,
+                          NULL};
     struct vg_spawn_opts opts = {
         .argv = argv,
         .cwd = work,
@@ -364,7 +391,7 @@ static int run_make(const char *root, const struct vg_manifest *lab,
     int ret;
 
     if (!a_root || !a_out || !a_prog || !a_srcs || !a_tests || !a_guests ||
-        !a_lib)
+        !a_lib || !a_jobs)
         return vl_err(ENOMEM, "preparing the build of %s", lab->slug);
     if (verbose)
         print_command(argv);

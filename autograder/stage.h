@@ -11,6 +11,7 @@
  * The work folder:
  *   WORK/src/<slug>/<file>   one folder per stage (build.mk adds -I<folder>)
  *   WORK/out/stage-test      the lab's Criterion binary (+ WORK/out/guest/)
+ *   WORK/out/obj/            its objects, through ccache (build.mk)
  */
 #ifndef VG_STAGE_H
 #define VG_STAGE_H

@@ -130,7 +130,7 @@ if [ -n "$kvm" ]; then
 
 fi
 
-# ---- minictr (labs 09-12): containers need root ----------------------------
+# ---- minictr (labs 09-16): containers need root ----------------------------
 C=$B/bin/minictr
 R=$B/rootfs
 P=/bin/vlab-probe
@@ -149,7 +149,7 @@ ctr() { # show the command (on stderr: before what a pipe filters), run it,
     [ $st -eq 0 ] || echo "(exit status $st)"
 }
 if [ "$(id -u)" -ne 0 ]; then
-    say "== 12-15. Containers: skipped (minictr needs root; try sudo make demo)"
+    say "== 12-19. Containers: skipped (minictr needs root; try sudo make demo)"
 else
     say "== 12. Namespaces (lab 09): its own hostname, PID 1 and network"
     ctr run --rootfs $R --hostname demo -- $P env | grep -E '^(hostname|pid|netifs|lo_up)='
@@ -180,6 +180,72 @@ else
     ctr run --rootfs $R --pids 32 -- $P forkbomb
     ctr run --rootfs $R --memory 64M -- $P memhog 256
     ctr run --rootfs $R --cpus 0.5 -- $P spin 1 | grep cpu_ratio
+
+    say "== 16. Capabilities and seccomp (lab 13): what root in a container may not do"
+    ctr run --rootfs $R -- $P caps | grep -E '^(cap_eff|no_new_privs|seccomp)='
+    ctr run --rootfs $R -- $P try mount unshare-user keyctl ptrace raw-socket module reboot chown
+    ctr run --rootfs $R --cap-add SYS_PTRACE --cap-drop CHOWN -- $P try ptrace chown
+    ctr run --rootfs $R --seccomp unconfined -- $P try keyctl unshare-user
+
+    say "== 17. Images (lab 14): an OCI store, layers, whiteouts, copy-on-write"
+    S=$(mktemp -d /tmp/virtlab-demo-store.XXXXXX)
+    tar -C $R -cf "$S/busybox.tar" .
+    mkdir -p "$S/l2/etc" "$S/l2/srv" && : >"$S/l2/etc/.wh.hostname" &&
+        echo hello >"$S/l2/srv/index.html" && tar -C "$S/l2" -cf "$S/web.tar" .
+    ctr image import --store "$S/store" "$S/busybox.tar" busybox
+    ctr image import --store "$S/store" --from busybox "$S/web.tar" web
+    ctr image ls --store "$S/store"
+    ctr run --store "$S/store" web -- sh -c 'cat /srv/index.html; ls /etc; rm /bin/vi; head -1 /proc/mounts | cut -d, -f1'
+    ctr run --store "$S/store" web -- ls /bin/vi
+    echo "(one byte of the layer's blob changed, its unpacked copy removed:)" >&2
+    blob=$(ls -S "$S/store/blobs/sha256" | head -1)
+    printf x | dd of="$S/store/blobs/sha256/$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+    rm -rf "$S/store/layers/"*
+    ctr run --store "$S/store" busybox -- true 2>&1 | fold -s -w 100
+    rm -rf --one-file-system "$S"
+
+    say "== 18. Networking (lab 15): two containers on a bridge, in a throwaway network namespace"
+    unshare -n -m sh -c '
+        C=$1 R=$2 P=$3
+        mount --make-rprivate / && mount -t tmpfs tmpfs /run || exit 1
+        out=/run/demo-server.out
+        echo "\$ minictr run --rootfs $R --net bridge --ip 10.89.0.10 -- $P tcp-serve 7000 &"
+        "$C" run --rootfs "$R" --net bridge --ip 10.89.0.10 -- $P tcp-serve 7000 >$out 2>&1 &
+        for i in 1 2 3 4 5 6 7 8 9 10; do grep -q listening $out && break; sleep 0.5; done
+        echo "\$ minictr run --rootfs $R --net bridge -- $P netinfo"
+        "$C" run --rootfs "$R" --net bridge -- $P netinfo | grep -E "^(ifaces|addr_eth0|gateway)="
+        echo "\$ minictr run --rootfs $R --net bridge -- $P tcp-connect 10.89.0.10 7000 hello"
+        "$C" run --rootfs "$R" --net bridge -- $P tcp-connect 10.89.0.10 7000 hello
+        wait; echo "(the server printed:)"; cat $out
+        echo "\$ minictr run -v --rootfs $R --net bridge -- true 2>&1 | grep RTM_NEWROUTE"
+        "$C" run -v --rootfs "$R" --net bridge -- true 2>&1 | grep RTM_NEWROUTE | cut -c1-160
+        echo "\$ ip -br link    # after the containers: only lo is left"; ip -br link
+    ' sh "$C" "$R" "$P"
+
+    say "== 19. The OCI runtime (lab 16): a bundle; create, start, exec, kill, delete as containerd drives runc"
+    D=$(mktemp -d /tmp/virtlab-demo-oci.XXXXXX)
+    mkdir "$D/bundle"
+    cat >"$D/bundle/config.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+             "args": ["sh", "-c", "echo hello from \$(hostname); exec sleep 60"],
+             "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+ "root": {"path": "$(realpath $R)", "readonly": true}, "hostname": "ocibox",
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                          {"type": "uts"}, {"type": "mount"}]}}
+EOF
+    ctr --root "$D/state" create --bundle "$D/bundle" demo
+    ctr --root "$D/state" state demo | grep -E '"(status|pid)"'
+    ctr --root "$D/state" start demo
+    sleep 0.2
+    ctr --root "$D/state" exec demo -- sh -c 'echo exec: hostname $(hostname), pid $$'
+    ctr --root "$D/state" ps --format json demo
+    ctr --root "$D/state" kill demo SIGKILL
+    sleep 0.2
+    ctr --root "$D/state" state demo | grep '"status"'
+    ctr --root "$D/state" delete demo
+    rm -rf "$D"
 fi
 
 say "== Next"

@@ -153,6 +153,8 @@ expect "an option without its value" 125 "--hostname needs a value" -- \
     $MINICTR run --rootfs "$ROOTFS" --hostname
 expect "--rootfs missing" 125 "--rootfs DIR is missing" -- \
     $MINICTR run -- $P env
+expect "--rootfs missing, no image either" 125 "what should the container's / be" -- \
+    $MINICTR run --hostname x
 expect "--rootfs that does not exist" 125 \
     "--rootfs $tmp/nope: No such file or directory" -- \
     $MINICTR run --rootfs "$tmp/nope" -- $P env
@@ -175,8 +177,12 @@ expect "bad --timeout" 125 "--timeout takes whole seconds" -- \
     $MINICTR $R --timeout soon -- $P env
 expect "negative --timeout" 125 "--timeout takes whole seconds" -- \
     $MINICTR $R --timeout -3 -- $P env
-expect "bad --net" 125 "--net bridge: the only choice is --net host" -- \
-    $MINICTR $R --net bridge -- $P env
+expect "bad --net" 125 "--net frob: choose none" -- \
+    $MINICTR $R --net frob -- $P env
+expect "--ip without --net bridge" 125 "--bridge and --ip go with --net bridge" -- \
+    $MINICTR $R --ip 10.89.0.9 -- $P env
+expect "--store with --rootfs" 125 "--store goes with an IMAGE" -- \
+    $MINICTR $R --store "$tmp" -- $P env
 expect "a hostname too long" 125 "a hostname has 1 to 64 characters" -- \
     $MINICTR $R --hostname "$(printf '%070d' 0)" -- $P env
 
@@ -189,6 +195,31 @@ expect "--cpus more than the machine has" 125 "--cpus" -- \
     $MINICTR $R --cpus 1000 -- $P env
 expect "limits that work" 0 "^args=limited$" -- \
     $MINICTR $R --memory 64M --pids 32 --cpus 0.5 -- $P echo limited
+
+# capabilities and seccomp (lab 13)
+expect "an unknown capability" 125 "--cap-add: unknown capability \"NET_FOO\"" -- \
+    $MINICTR $R --cap-add NET_FOO -- $P env
+expect "a seccomp profile that is not there" 125 \
+    "seccomp profile $tmp/nope.json: unable to open" -- \
+    $MINICTR $R --seccomp "$tmp/nope.json" -- $P env
+expect "the default profile refuses unshare(CLONE_NEWUSER)" 0 \
+    "^unshare-user=EPERM$" -- $MINICTR $R -- $P try unshare-user
+expect "--seccomp unconfined allows it" 0 "^unshare-user=ok$" -- \
+    $MINICTR $R --seccomp unconfined -- $P try unshare-user
+
+# images (lab 14) and the OCI runtime's commands (lab 16)
+expect "an image in a store that does not exist" 125 \
+    "no image store at $tmp/store" -- \
+    $MINICTR run --store "$tmp/store" nope -- true
+expect "importing a file that is not a tar" 125 "is not a tar archive" -- \
+    $MINICTR image import --store "$tmp/store" "$tmp/a-file" x
+expect "removing an image that does not exist" 125 "no image \"nope\"" -- \
+    $MINICTR image rm --store "$tmp/store" nope
+expect "the state of a container that does not exist" 125 \
+    "container \"nope\" does not exist" -- \
+    $MINICTR --root "$tmp/oci" state nope
+expect "create with a bundle that is not there" 125 "--bundle $tmp/oci-empty: No such file" -- \
+    $MINICTR --root "$tmp/oci" create --bundle "$tmp/oci-empty" nope
 
 # a set-up step that fails in the container: the error comes back, the
 # container and its cgroup go

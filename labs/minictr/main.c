@@ -238,6 +238,11 @@ static int parse_run(int argc, char **argv, struct mct_options *opt)
                              "run --rootfs DIR -- CMD, or minictr run "
                              "IMAGE -- CMD (see minictr image ls)");
         opt->image = argv[optind++];
+        if (opt->image[0] == '/' || opt->image[0] == '.')
+            return bad_usage("--rootfs DIR is missing (\"%s\" is a path, "
+                             "not an image name): minictr run --rootfs DIR "
+                             "-- CMD, or minictr run IMAGE -- CMD",
+                             opt->image);
         if (optind < argc && !strcmp(argv[optind], "--"))
             optind++;
     } else if (opt->store) {
@@ -353,6 +358,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* Lab 16: runc's global options (--root DIR ...) come before the
+     * command: `minictr --root DIR create ...` is the OCI runtime's. */
+    if (argv[1][0] == '-')
+        return mct_oci_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))

@@ -112,6 +112,9 @@ void mct_exec_command(struct minictr *ct)
             sigaction(sig, &dfl, NULL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Lab 16: a bundle's rlimits, env, user, cwd, capabilities. */
+    if (ct->opt.bundle)
+        mct_bundle_exec_setup(ct);
     setenv("PATH",
            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
 
@@ -216,6 +219,8 @@ static int setup_filesystem(struct minictr *ct)
 
     if ((r = require_own_ns("mnt", host_ns.mnt, "CLONE_NEWNS")) < 0)
         return r;
+    if (ct->opt.bundle) /* Lab 16: the config's mounts */
+        return mct_bundle_setup_fs(ct);
     r = mct_fs_private(ct);
     if (r == -ENOSYS)
         return chroot_fallback(ct);
@@ -243,10 +248,12 @@ static int child_setup(struct minictr *ct)
          * (prctl(2), PR_SET_PDEATHSIG): set it again. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
     }
-    if ((r = require_own_ns("uts", host_ns.uts, "CLONE_NEWUTS")) < 0)
-        return r;
-    if ((r = mct_set_hostname(ct)) < 0)
-        return vl_err_ctx(r, "setting the hostname");
+    if (ct->opt.hostname) { /* Lab 16: a bundle may set none */
+        if ((r = require_own_ns("uts", host_ns.uts, "CLONE_NEWUTS")) < 0)
+            return r;
+        if ((r = mct_set_hostname(ct)) < 0)
+            return vl_err_ctx(r, "setting the hostname");
+    }
     if (!ct->opt.host_net) {
         if ((r = require_own_ns("net", host_ns.net, "CLONE_NEWNET")) < 0)
             return r;
@@ -258,7 +265,8 @@ static int child_setup(struct minictr *ct)
     if ((r = setup_filesystem(ct)) < 0)
         return r;
     /* Last: dropping capabilities ends what this process may set up. */
-    if (ct->caps_set && (r = mct_caps_apply(ct)) < 0)
+    if (ct->caps_set && !ct->opt.bundle && /* a bundle's: the command's */
+        (r = mct_caps_apply(ct)) < 0)
         return vl_err_ctx(r, "dropping capabilities");
     return 0;
 }
@@ -271,6 +279,11 @@ int mct_child_main(void *arg)
     /* If minictr dies, so does the container (its PID 1 takes the whole
      * PID namespace with it: pid_namespaces(7)). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* A session of its own, without a controlling
+     * terminal: TIOCSTI on the user's terminal then needs CAP_SYS_ADMIN
+     * (ioctl_tty(2); CVE-2016-7545, CVE-2017-5226; runc's nsexec does the
+     * same). */
+    setsid();
     vl_handshake_child(&ct->hs);
     /* Wait until the parent has set us up from outside (maps, cgroup). */
     if (vl_handshake_wait(&ct->hs, false, -1) < 0)
@@ -280,9 +293,23 @@ int mct_child_main(void *arg)
         vl_handshake_send(&ct->hs, r);
         _exit(MCT_EXIT_FAILED);
     }
+    /* Lab 16: a created container outlives `minictr create`, which
+     * exits once it reads "ready": no parent-death signal from here on. */
+    if (ct->bundle.detach)
+        prctl(PR_SET_PDEATHSIG, 0);
     if (vl_handshake_send(&ct->hs, 0) < 0)
         _exit(MCT_EXIT_FAILED);
     vl_handshake_close(&ct->hs);
+    /* "created": wait here, set up, until `minictr start`. */
+    if (ct->bundle.exec_fifo > 0 &&
+        (r = mct_exec_fifo_wait(ct->bundle.exec_fifo)) < 0) {
+        fprintf(stderr, "minictr: waiting for start: %s\n", vl_errmsg());
+        _exit(MCT_EXIT_FAILED);
+    }
+    /* Nothing minictr inherited or opened reaches the
+     * container: an fd of the host's (a directory, a namespace) is a way
+     * out, in the command and in PID 1's /proc/1/fd (CVE-2024-21626). */
+    syscall(SYS_close_range, 3, ~0U, 0);
 
     r = mct_init(ct);
     if (r < 0) {
@@ -297,7 +324,9 @@ int mct_child_main(void *arg)
 
 static bool limits_asked(const struct minictr *ct)
 {
-    return ct->opt.memory || ct->opt.pids || ct->opt.cpus;
+    return ct->opt.memory || ct->opt.pids || ct->opt.cpus ||
+           ct->limits.memory_bytes || ct->limits.pids || /* a bundle's */
+           ct->limits.cpu_quota_us;
 }
 
 /*
@@ -385,8 +414,11 @@ static void kill_container(struct minictr *ct, int pidfd)
  * value is a command-line error)... */
 static int prepare_limits(struct minictr *ct)
 {
-    int r = mct_parse_limits(&ct->opt, &ct->limits);
+    int r;
 
+    if (ct->opt.bundle) /* Lab 16: config.json set ct->limits */
+        return 0;
+    r = mct_parse_limits(&ct->opt, &ct->limits);
     if (r == -ENOSYS && !limits_asked(ct)) {
         vl_err_clear();
         ct->limits = (struct mct_limits){0};
@@ -459,8 +491,11 @@ static int prepare_image(struct minictr *ct)
 /* Lab 11 before the clone: a user namespace or not, and its maps. */
 static int prepare_userns(struct minictr *ct)
 {
-    int r = mct_userns_maps(ct);
+    int r;
 
+    if (ct->opt.bundle) /* Lab 16: config.json set the maps */
+        return 0;
+    r = mct_userns_maps(ct);
     if (r == -ENOSYS && getuid() == 0 && !ct->opt.userns) {
         vl_err_clear();
         ct->userns = false;
@@ -521,7 +556,8 @@ static int run_container(struct minictr *ct, bool have_cgroup)
     int r;
 
     record_host_ns();
-    r = mct_spawn(ct, mct_child_main);
+    r = ct->opt.bundle ? mct_bundle_spawn(ct, mct_child_main)
+                       : mct_spawn(ct, mct_child_main);
     if (r < 0)
         return vl_err_ctx(r, "creating the container");
     if (ct->pid <= 0)
@@ -566,6 +602,13 @@ static int run_container(struct minictr *ct, bool have_cgroup)
         goto kill;
     }
     vl_handshake_close(&ct->hs);
+    /* Lab 16: create stops here; the container keeps what it holds
+     * until `minictr delete`. */
+    if (ct->bundle.exec_fifo > 0) {
+        watchdog_stop(&wd);
+        mct_say(ct, "created: PID 1 waits for start");
+        return 0;
+    }
     mct_say(ct, "ready: running %s", ct->opt.argv[0]);
 
     r = mct_wait(ct);
@@ -601,6 +644,15 @@ static void release_container(struct minictr *ct)
     mct_cgroup_destroy(ct);
 }
 
+/* Lab 16: `minictr delete`, in another process than create's. */
+void mct_release_container(struct minictr *ct)
+{
+    struct vl_cgroup made = ct->cg;
+
+    release_container(ct);
+    vl_cgroup_remove_parent(&made);
+}
+
 int mct_run(struct minictr *ct)
 {
     sigset_t fwd, old;
@@ -627,6 +679,11 @@ int mct_run(struct minictr *ct)
         r = prepare_cgroup(ct, &have_cgroup);
     if (r == 0)
         r = run_container(ct, have_cgroup);
+    /* Lab 16: created; `minictr delete` releases the rest. */
+    if (r == 0 && ct->bundle.exec_fifo > 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return 0;
+    }
 
     /* Every path ends here: the cgroup goes (lab 12 TODO 5), then its
      * virtlab/ parent if no other container uses it; signals that came too

@@ -136,6 +136,24 @@ struct mct_net {
 };
 
 /* Lab 16: what an OCI bundle's config.json adds to the options. */
+/* Lab 16 (bundle.c): the parts of config.json. Strings point into
+ * ct->bundle.config (they live as long as it); arrays are malloc'd. */
+struct mct_mount {             /* an entry of mounts[] */
+    char *destination;         /* in the container, absolute */
+    char *type;                /* "tmpfs", ... (NULL for a bind) */
+    char *source;              /* NULL: the type is used */
+    unsigned long flags;       /* MS_* of its options (MS_BIND...) */
+    unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE (| MS_REC) */
+    char *data;                /* the other options, "a,b" (malloc'd) */
+};
+struct mct_rlimit { /* an entry of process.rlimits */
+    int resource;   /* RLIMIT_NOFILE ... */
+    uint64_t soft, hard;
+};
+struct mct_ns_join { /* linux.namespaces[] with a "path" */
+    uint64_t flag;   /* CLONE_NEWNET ... */
+    char *path;      /* what to setns(2) into */
+};
 struct mct_bundle {
     char *dir;      /* the bundle directory (absolute) */
     json_t *config; /* config.json, parsed */
@@ -145,6 +163,28 @@ struct mct_bundle {
     char *cwd;      /* process.cwd */
     uid_t uid;      /* process.user */
     gid_t gid;
+    /* Lab 16 (oci.c): `minictr create` */
+    int exec_fifo; /* > 0: mct_run() returns once the container is ready,
+                    * and its PID 1 waits on this O_PATH fd of exec.fifo
+                    * for `minictr start` (0: run through) */
+    bool detach;   /* its PID 1 outlives minictr (no PR_SET_PDEATHSIG
+                    * after "ready") */
+    /* Lab 16 (bundle.c): the rest of config.json */
+    bool terminal; /* process.terminal (minictr makes no pty) */
+    gid_t *groups; /* process.user.additionalGids */
+    size_t ngroups;
+    struct mct_rlimit *rlimits; /* process.rlimits */
+    size_t nrlimits;
+    uint64_t clone_flags;      /* linux.namespaces without a path */
+    struct mct_ns_join *joins; /* ... and with one */
+    size_t njoins;
+    struct mct_mount *mounts; /* mounts[] */
+    size_t nmounts;
+    bool mounts_dev; /* one of them is on /dev: make the devices */
+    char **masked;   /* linux.maskedPaths (NULL-terminated), or NULL */
+    char **readonly; /* linux.readonlyPaths, or NULL */
+    int root_fd;     /* driver, in the child only: an O_PATH fd of the
+                      * rootfs while mct_bundle_mount() runs */
 };
 
 struct minictr {
@@ -323,6 +363,56 @@ void mct_image_cleanup(struct minictr *ct);
 /* `minictr image ...` (argv[0] is "image"): its exit status. Driver. */
 int mct_image_cmd(int argc, char **argv);
 
+/* Lab 14: the image store and its TODOs. */
+#define MCT_DIGEST_MAX  72 /* "sha256:" + 64 hex digits + NUL */
+#define MCT_MT_INDEX    "application/vnd.oci.image.index.v1+json"
+#define MCT_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MCT_MT_CONFIG   "application/vnd.oci.image.config.v1+json"
+#define MCT_MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MCT_MT_LAYER    "application/vnd.oci.image.layer.v1.tar"
+#define MCT_REF_NAME    "org.opencontainers.image.ref.name"
+
+/* An image as its manifest and config describe it (mct_image_resolve). */
+struct mct_image_desc {
+    char manifest[MCT_DIGEST_MAX];    /* the manifest's digest */
+    char config[MCT_DIGEST_MAX];      /* the config's digest */
+    size_t nlayers;                   /* layers, the bottom one first: */
+    char (*layers)[MCT_DIGEST_MAX];   /* the layer blobs (gzip tars) */
+    int64_t *layer_sizes;             /* their sizes (descriptors) */
+    char (*diff_ids)[MCT_DIGEST_MAX]; /* the uncompressed tars (config) */
+};
+/* Driver (imagestore.c): the store and its plumbing. */
+void mct_image_desc_free(struct mct_image_desc *d);
+/* --store DIR, else $MINICTR_STORE, else /var/lib/minictr (root) or
+ * $XDG_DATA_HOME/minictr (~/.local/share/minictr); malloc'd. */
+char *mct_store_dir(const char *opt_store);
+/* STORE/blobs/sha256/<hex> of "sha256:<hex>" (a bad digest: -EINVAL). */
+int mct_blob_path(const char *store, const char *digest, char *buf, size_t len);
+/* flock() STORE/.lock (LOCK_SH or LOCK_EX): returns the fd to close. */
+int mct_store_lock(const char *store, int how);
+/* Read STORE/index.json (*index NULL when there is none yet). */
+int mct_store_read_index(const char *store, json_t **index);
+/* Read a JSON file (at most 1 MiB). */
+int mct_json_load(const char *path, json_t **out);
+/* The SHA-256 of a layer's UNcompressed tar (its diff_id). */
+int mct_layer_diff_id(const char *blob, char digest[MCT_DIGEST_MAX]);
+/* rm -rf path (no error when it is not there). */
+int mct_rmtree(const char *path);
+/* The images.c TODOs besides the three stage functions above (TODO 5 is
+ * inside mct_image_prepare, 6 mct_image_mount, 7 mct_image_cleanup). */
+/* TODO 1: the SHA-256 of a file; a blob checked against its digest (size
+ * -1: not checked), `what` names it in errors ("layer 1 of alpine"). */
+int mct_sha256_file(const char *path, char digest[MCT_DIGEST_MAX]);
+int mct_blob_verify(const char *store, const char *digest, int64_t size,
+                    const char *what);
+/* TODO 2: image name -> its manifest, config and layers, all verified. */
+int mct_image_resolve(const char *store, const char *name,
+                      struct mct_image_desc *d);
+/* TODO 3: an OCI whiteout entry -> overlayfs's (1), or not one (0). */
+int mct_whiteout_convert(const char *dir, const char *path);
+/* TODO 4: unpack a layer blob into the new directory dir. */
+int mct_layer_unpack(const char *blob, const char *dir);
+
 /* ---- lab 15: networking (network.c) ----------------------------------------
  */
 
@@ -340,10 +430,61 @@ void mct_net_cleanup(struct minictr *ct);
 /* Read DIR/config.json into ct (ct->opt, ct->bundle, and the lab 12/13
  * fields it sets); errors name the field ("process.args[0]: ..."). */
 int mct_bundle_load(struct minictr *ct, const char *dir);
-/* Free what mct_bundle_load took (idempotent). Driver (oci.c). */
+/* Free what mct_bundle_load took (idempotent). Driver (bundle_drv.c). */
 void mct_bundle_release(struct minictr *ct);
+/* TODO 7 (bundle.c), in the container before pivot_root: mounts[]. */
+int mct_bundle_mount(struct minictr *ct);
+/* Driver (bundle_drv.c). Read DIR/config.json into ct->bundle.config and
+ * ct->bundle.dir = DIR made absolute (jansson's errors: line, column). */
+int mct_bundle_read(struct minictr *ct, const char *dir);
+/* Parent: clone into ct->bundle.clone_flags, born in the namespaces of
+ * ct->bundle.joins (mct_spawn()'s job for `minictr run`). */
+int mct_bundle_spawn(struct minictr *ct, int (*fn)(void *));
+/* Child: a bundle's filesystem: lab 10's steps with the config's mounts
+ * (mct_bundle_mount), devices, maskedPaths and readonlyPaths. */
+int mct_bundle_setup_fs(struct minictr *ct);
+/* The command's process, before seccomp and execve: rlimits, env, cwd,
+ * groups/gid/uid, then the capabilities. Prints and _exit()s on failure. */
+void mct_bundle_exec_setup(struct minictr *ct);
+/* For TODO 7: the mount point of m inside the rootfs, created if missing
+ * (a directory, or a file for a bind of a file), symlinks resolved as if
+ * the rootfs were "/" (openat2(2) RESOLVE_IN_ROOT); target = that path as
+ * the container's PID 1 sees it before pivot_root. */
+int mct_bundle_mount_point(struct minictr *ct, const struct mct_mount *m,
+                           char *target, size_t size);
+/* A bind mount's source: absolute, or relative to the bundle directory. */
+int mct_bundle_source(const struct minictr *ct, const struct mct_mount *m,
+                      char *buf, size_t size);
+/* The filesystem type to mount for m ("cgroup" -> "cgroup2"). */
+const char *mct_bundle_fstype(const struct mct_mount *m);
 /* The OCI runtime command line: create, start, state, kill, delete, and
  * run/exec/ps of an OCI container (argv[0] is the command). Driver. */
 int mct_oci_cmd(int argc, char **argv);
+
+/* Lab 16: the OCI runtime's lifecycle (runtime.c; driver oci.c). */
+enum mct_status { MCT_CREATED, MCT_RUNNING, MCT_STOPPED };
+/* Driver (oci.c): field 22 of /proc/PID/stat, the process's start time in
+ * clock ticks after boot; with the pid it names one process for good. */
+int mct_proc_start_time(pid_t pid, unsigned long long *start);
+/* TODO 1: write state (runtime.md "State") to DIR/state.json atomically. */
+int mct_state_write(const char *dir, const json_t *state);
+/* TODO 2: MCT_CREATED, MCT_RUNNING or MCT_STOPPED, from the container's
+ * PID 1 (pid + start time) and whether its exec fifo still exists. */
+int mct_state_status(pid_t pid, unsigned long long start, const char *fifo);
+/* TODO 3: send sig to that PID 1 through a pidfd (-ESRCH: it is gone). */
+int mct_kill(pid_t pid, unsigned long long start, int sig);
+/* TODO 4: the exec fifo: in PID 1 after "ready", block until `start`
+ * opens it (fd: an O_PATH fd of it); in `start`, release it. */
+int mct_exec_fifo_wait(int fd);
+int mct_exec_fifo_start(const char *fifo, pid_t pid, unsigned long long start);
+/* TODO 5: join the namespaces of pid (user first), then fork: returns as
+ * fork() does (the child's pid, 0 in the child, or -errno). */
+int mct_exec_join(pid_t pid);
+/* TODO 6: the host pids of the processes in pid's PID namespace, sorted,
+ * into pids[n]; returns how many there are (may be > n). */
+int mct_container_pids(pid_t pid, pid_t *pids, size_t n);
+/* Driver (minictr.c): release what a created container holds (its cgroup,
+ * image directories, veth: release_container()) from another process. */
+void mct_release_container(struct minictr *ct);
 
 #endif
