@@ -205,6 +205,11 @@ printf '%s\n' "$VM_CG_ENABLE" >"$stage/vlab/cg-enable"
         echo "export MCT_BINARY='$MCT_BINARY'"
         put_with_libs "$MCT_BINARY"
     fi
+    # minictr's default seccomp profile (lab 13), where the build says
+    profile=$ROOT/labs/minictr/seccomp/default.json
+    echo "export MINICTR_SECCOMP_PROFILE='$profile'"
+    mkdir -p "$stage$(dirname "$profile")"
+    cp "$profile" "$stage$profile"
 } >"$stage/vlab/env"
 
 # Libraries loaded with dlopen(3), which ldd cannot see: glibc's
