@@ -42,11 +42,11 @@ struct vg_spawn_result;
 #define VG_SANDBOX_USER "vlab-grader"
 #define VG_SANDBOX_MARK "virtlab autograder sandbox"
 
-#define VG_SANDBOX_MEMORY_MB 2048 /* default memory limit of one run */
+#define VG_SANDBOX_MEMORY_MB 4096 /* default memory limit of one run */
 #define VG_SANDBOX_PIDS_MAX  1024 /* default task limit of one run */
 
 /* The settings of one lab's sandbox: lab.json's optional object
- *   "sandbox": {"memory_mb": 2048, "pids_max": 1024, "run_as": "root"}
+ *   "sandbox": {"memory_mb": 4096, "pids_max": 1024, "run_as": "root"}
  * ("run_as": "root" or "vlab-grader"; defaults as above, vlab-grader). */
 struct vg_sandbox_conf {
     unsigned long memory_mb; /* 0: no memory limit */

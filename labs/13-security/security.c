@@ -40,14 +40,6 @@
 
 #include "minictr.h"
 
-/* Where the default profile is: set by the build (autograder/build.mk) to
- * labs/minictr/seccomp/default.json of the source tree. */
-#ifndef MCT_SECCOMP_DEFAULT
-#define MCT_SECCOMP_DEFAULT "/usr/local/share/virtlab/seccomp/default.json"
-#endif
-/* ... and the environment variable that overrides it. */
-#define MCT_SECCOMP_ENV "MINICTR_SECCOMP_PROFILE"
-
 #define MCT_CAP_HINT                                                           \
     "the names are those of capabilities(7), with or without CAP_, in "        \
     "any case (NET_ADMIN, cap_sys_time), or ALL; `man 7 capabilities` "        \
@@ -319,40 +311,13 @@ int mct_seccomp_build(struct minictr *ct, const json_t *profile,
     return MCT_TODO(7, "build the seccomp filter");
 }
 
-/* The default profile: $MINICTR_SECCOMP_PROFILE, the source tree's (a
- * path the build sets), or PREFIX/share/virtlab/seccomp/default.json next
- * to an installed PREFIX/bin/minictr. (Given.) */
-static const char *default_profile(char *buf, size_t len)
-{
-    const char *e = getenv(MCT_SECCOMP_ENV);
-    ssize_t n;
-    char *slash;
-
-    if (e && *e)
-        return e;
-    if (access(MCT_SECCOMP_DEFAULT, R_OK) == 0)
-        return MCT_SECCOMP_DEFAULT;
-    n = readlink("/proc/self/exe", buf, len - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        for (int up = 0; up < 2 && (slash = strrchr(buf, '/')); up++)
-            *slash = '\0';
-        if (strlen(buf) + 40 < len) {
-            strcat(buf, "/share/virtlab/seccomp/default.json");
-            if (access(buf, R_OK) == 0)
-                return buf;
-        }
-    }
-    return MCT_SECCOMP_DEFAULT;
-}
-
 int mct_seccomp_prepare(struct minictr *ct)
 {
     /* TODO 8: --seccomp unconfined: no filter; --seccomp FILE, or the
-     * default profile (default_profile()): read it with jansson
+     * default profile (mct_seccomp_default_profile()): read it with jansson
      * (json_load_file; a syntax error names file:line:column) and build
      * the filter from it (TODO 7). */
-    (void)ct, (void)default_profile;
+    (void)ct;
     return MCT_TODO(8, "read the seccomp profile");
 }
 

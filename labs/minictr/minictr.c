@@ -67,6 +67,35 @@ void mct_destroy(struct minictr *ct)
     mct_bundle_release(ct);
 }
 
+/* Set by autograder/build.mk, which compiles the driver. */
+#ifndef MCT_SECCOMP_DEFAULT
+#define MCT_SECCOMP_DEFAULT "/usr/local/share/virtlab/seccomp/default.json"
+#endif
+
+const char *mct_seccomp_default_profile(char *buf, size_t len)
+{
+    const char *e = getenv(MCT_SECCOMP_ENV);
+    ssize_t n;
+    char *slash;
+
+    if (e && *e)
+        return e;
+    if (access(MCT_SECCOMP_DEFAULT, R_OK) == 0)
+        return MCT_SECCOMP_DEFAULT;
+    n = readlink("/proc/self/exe", buf, len - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        for (int up = 0; up < 2 && (slash = strrchr(buf, '/')); up++)
+            *slash = '\0';
+        if (strlen(buf) + 40 < len) {
+            strcat(buf, "/share/virtlab/seccomp/default.json");
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return MCT_SECCOMP_DEFAULT;
+}
+
 void mct_seccomp_release(struct minictr *ct)
 {
     if (ct->seccomp)

@@ -344,6 +344,15 @@ int mct_seccomp_prepare(struct minictr *ct);
  * linux.seccomp is a subset of it); `where` names it in errors. */
 int mct_seccomp_build(struct minictr *ct, const json_t *profile,
                       const char *where);
+/* The environment variable that replaces the default seccomp profile. */
+#define MCT_SECCOMP_ENV "MINICTR_SECCOMP_PROFILE"
+/* Where the default profile is: $MINICTR_SECCOMP_PROFILE; else
+ * labs/minictr/seccomp/default.json of the course tree this minictr was
+ * built in (the driver is always compiled there, also from a student
+ * release); else PREFIX/share/virtlab/seccomp/default.json next to an
+ * installed PREFIX/bin/minictr. buf (PATH_MAX) may hold the answer.
+ * Driver (minictr.c). */
+const char *mct_seccomp_default_profile(char *buf, size_t len);
 /* TODO: in the command's process, just before execve: load the filter. */
 int mct_seccomp_apply(struct minictr *ct);
 /* Free ct->seccomp (idempotent). Driver (minictr.c). */
