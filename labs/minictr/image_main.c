@@ -523,14 +523,34 @@ static void mark(json_t *set, const char *digest)
         json_object_set_new(set, digest, json_true());
 }
 
+/* Remove each entry of STORE/SUB (a blob, an unpacked layer) whose
+ * "sha256:NAME" is not in the set keep. */
+static void sweep(const char *store, const char *sub, const json_t *keep)
+{
+    char path[PATH_MAX], dg[300];
+    struct dirent *de;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s/%s", store, sub);
+    if (!(d = opendir(path)))
+        return;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(dg, sizeof(dg), "sha256:%s", de->d_name);
+        if (!json_object_get(keep, dg)) {
+            snprintf(path, sizeof(path), "%s/%s/%s", store, sub, de->d_name);
+            mct_rmtree(path);
+        }
+    }
+    closedir(d);
+}
+
 /* Remove every blob and unpacked layer that no image of index uses. */
 static int gc(const char *store, const json_t *index)
 {
     json_t *blobs = json_object(), *diffs = json_object(), *m, *l;
-    char path[PATH_MAX];
-    struct dirent *de;
     size_t i, j;
-    DIR *d;
 
     json_array_foreach(json_object_get(index, "manifests"), i, m)
     {
@@ -550,37 +570,8 @@ static int gc(const char *store, const json_t *index)
         json_decref(man);
         json_decref(cfg);
     }
-    snprintf(path, sizeof(path), "%s/blobs/sha256", store);
-    if ((d = opendir(path))) {
-        while ((de = readdir(d))) {
-            char dg[300];
-
-            if (de->d_name[0] == '.')
-                continue;
-            snprintf(dg, sizeof(dg), "sha256:%s", de->d_name);
-            if (!json_object_get(blobs, dg)) {
-                snprintf(path, sizeof(path), "%s/blobs/sha256/%s", store,
-                         de->d_name);
-                unlink(path);
-            }
-        }
-        closedir(d);
-    }
-    snprintf(path, sizeof(path), "%s/layers", store);
-    if ((d = opendir(path))) {
-        while ((de = readdir(d))) {
-            char dg[300];
-
-            if (de->d_name[0] == '.')
-                continue;
-            snprintf(dg, sizeof(dg), "sha256:%s", de->d_name);
-            if (!json_object_get(diffs, dg)) {
-                snprintf(path, sizeof(path), "%s/layers/%s", store, de->d_name);
-                mct_rmtree(path);
-            }
-        }
-        closedir(d);
-    }
+    sweep(store, "blobs/sha256", blobs);
+    sweep(store, "layers", diffs);
     json_decref(blobs);
     json_decref(diffs);
     vl_err_clear();
