@@ -26,7 +26,8 @@ SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
 
 .PHONY: all deps demo test grade bench doctor install uninstall clean help \
         lib tools lint check-skeletons skeletons test-lib test-grader \
-        fuzz test-fuzz rootfs test-cgroup2 kernel student-release
+        fuzz test-fuzz rootfs test-cgroup2 kernel student-release \
+        deps-core slides slides-pdf test-slides
 
 all: lib tools
 
@@ -34,8 +35,13 @@ help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
 ## make deps      install the Debian packages virtlab needs (root, idempotent)
+##                and the slides' npm packages (npm ci in slides/)
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh all
+
+# What building, the labs and grading need, without the slides' browser.
+deps-core:
+	@scripts/deps.sh core
 
 ## make           build libvirtlab, minivm, vlab-doctor and vlab-grade
 lib: $(B)/lib/libvirtlab.a $(B)/lib/libvirtlab.so $(B)/lib/virtlab.pc \
@@ -115,7 +121,7 @@ $(ROOTFS)/.stamp: scripts/mkrootfs.sh $(wildcard labs/minictr/probe/*)
 	@scripts/mkrootfs.sh $(ROOTFS)
 
 ## make demo      build everything and run a first guest under minivm
-demo: deps all
+demo: deps-core all
 	@scripts/demo.sh
 
 ## make doctor    check what this machine offers (KVM, namespaces, cgroups...)
@@ -180,22 +186,34 @@ $(B)/tests/%_test: autograder/tests/%_test.c $(B)/grade-san/libgrade.a \
 	    $(VL_LIBS) $(GRADE_LIBS) -lcriterion
 
 ## make grade     grade your work in labs/ (LAB=01 for one lab)
-grade: deps all
+grade: deps-core all
 	@$(B)/bin/vlab-grade --submission labs $(if $(LAB),--lab $(LAB))
 
 ## make bench     benchmarks, printed as ratios against a baseline
-bench: deps all
+bench: deps-core all
 	@$(MAKE) -s -C bench ROOT=$(ROOT)
 
 ## make fuzz      libFuzzer (clang, ASan/UBSan) on the UART and the virtqueue,
 ##                FUZZ_TIME seconds each (default 300); see fuzz/README.md
 FUZZ_TIME ?= 300
-fuzz: deps
+fuzz: deps-core
 	@$(MAKE) -s -C fuzz ROOT=$(ROOT) FUZZ_TIME=$(FUZZ_TIME)
 
 # The bounded run `make test` does (scripts/test.sh).
 test-fuzz:
 	@$(MAKE) -s -C fuzz ROOT=$(ROOT) FUZZ_TIME=20
+
+## make slides    the course decks (slides/decks/*.md) as reveal.js HTML in
+##                build/slides/ (open build/slides/index.html; no network)
+SLIDES_OUT := $(B)/slides
+slides:
+	@scripts/deps.sh slides
+	@node slides/tools/build.mjs $(SLIDES_OUT)
+
+## make slides-pdf  the decks as PDF in build/slides/pdf/ (headless Chromium),
+##                each deck checked on the way (what test-slides does)
+slides-pdf test-slides: slides
+	@node slides/tools/check.mjs $(SLIDES_OUT) --pdf
 
 ## make kernel    a Debian kernel in build/kernel (apt-get download, cached)
 kernel:

@@ -1,5 +1,11 @@
 #!/bin/sh
-# deps.sh - install the Debian packages virtlab needs (`make deps`).
+# deps.sh [core|slides|all] - install the Debian packages virtlab needs
+# (`make deps`: all).
+#
+# core is what building, the labs and grading need; slides is what the
+# course slides need (`make slides`): Graphviz for the diagrams, Node.js and
+# npm for reveal.js (then `npm ci` in slides/), Chromium to check the decks
+# and print the PDFs, poppler's pdfinfo to count their pages.
 #
 # Quiet and idempotent: when nothing is missing it only asks dpkg and
 # returns. As root it installs what is missing with apt-get; otherwise it
@@ -18,10 +24,19 @@ set -eu
 # libxml2-utils' xmllint and perl's TAP::Parser check the grader's JUnit
 # and TAP reports in its tests; python3 writes the hostile submissions
 # (autograder/hostile/make-cases.py).
-PACKAGES="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
+CORE="gcc make binutils pkg-config patch linux-libc-dev libc6-dev
 libcriterion-dev libjansson-dev libseccomp-dev libcap-dev clang-format jq
 clang libclang-rt-dev busybox-static crun runc qemu-system-x86 cpio iproute2
 passwd libssl-dev libxml2-utils perl python3 libarchive-dev libmnl-dev ccache"
+SLIDES="graphviz chromium poppler-utils fonts-dejavu-core"
+
+group=${1:-all}
+case $group in
+core) PACKAGES=$CORE ;;
+slides) PACKAGES=$SLIDES ;;
+all) PACKAGES="$CORE $SLIDES" ;;
+*) echo "usage: deps.sh [core|slides|all]" >&2; exit 2 ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps: this is not Debian or Ubuntu (no dpkg-query)." >&2
@@ -35,7 +50,33 @@ for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = "installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# Node.js 18 or later (Debian 12's) with npm: a newer one installed another
+# way (nodesource, nvm) is used as it is.
+if [ "$group" != core ]; then
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    [ "$major" -ge 18 ] || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
+
+# slides/node_modules from the registry, exactly as package-lock.json pins
+# it, when it is missing or older than the lock file.
+npm_ci() {
+    [ "$group" = core ] && return 0
+    lock=slides/package-lock.json
+    stamp=slides/node_modules/.package-lock.json
+    [ -f "$stamp" ] && [ "$stamp" -nt "$lock" ] && return 0
+    echo "deps: npm ci in slides/ (reveal.js, marked, playwright-core, pngjs)" >&2
+    (cd slides && npm ci --no-audit --no-fund --loglevel=error) || {
+        echo "deps: npm ci failed in slides/ (above)" >&2
+        exit 1
+    }
+}
+cd "$(dirname "$0")/.."
+
+if [ -z "$missing" ]; then
+    npm_ci
+    exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps: missing packages:$missing" >&2
@@ -55,3 +96,4 @@ if ! { apt-get update -qq && \
     echo "deps: apt-get failed (above); install$missing by hand" >&2
     exit 1
 fi
+npm_ci

@@ -39,6 +39,7 @@ step "skeletons match solutions" scripts/gen-skeletons.sh --check
 step "lint (clang-format)" scripts/lint.sh
 step "libvirtlab tests (ASan/UBSan)" make -s test-lib
 step "autograder tests (ASan/UBSan)" make -s test-grader
+step "slides: build, check in headless Chromium, PDF" make -s test-slides
 kvm_step() {
     if [ -n "$kvm_reason" ]; then
         echo

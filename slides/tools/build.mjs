@@ -15,7 +15,7 @@
 //   Note:                           the rest of the slide is speaker notes
 import { execFileSync } from 'node:child_process';
 import {
-    copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync,
+    copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
     writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -89,14 +89,48 @@ function functionLines(lines, name, where) {
 // drift from the code it shows; a function or text that moved fails the
 // build with the place to fix.
 function excerpt(args, where) {
+    if (!args.fn && !args.from)
+        fail(`${where}: say which part of ${args.excerpt} to show ` +
+             `(fn=NAME and/or from="TEXT" to="TEXT")`);
     const file = join(ROOT, args.excerpt);
-    if (!existsSync(file))
+    if (!existsSync(file)) {
+        const stage = RELEASE && studentStage(args.excerpt);
+        if (stage && existsSync(join(ROOT, stage)))
+            return skeletonExcerpt(stage, args, where);
         fail(`${where}: excerpt=${args.excerpt}: no such file in the project`);
+    }
     // The markers of the skeleton generator are not part of the lesson.
     let lines = readFileSync(file, 'utf8').split('\n').filter((l) =>
         !/\/\* (SOLUTION (BEGIN|END)|stub:.*) \*\//.test(l));
     if (args.fn)
         lines = functionLines(lines, args.fn, where);
+    return { text: narrow(lines, args, where), source: args.excerpt };
+}
+
+// A student release (make student-release) has no solution sources: an
+// excerpt of solutions/NN-x/F.c shows the student's labs/NN-x/F.c instead,
+// the function as the lab hands it out (its TODO stub), so the slides
+// do not give the answers away.
+const RELEASE = existsSync(join(ROOT, 'solutions', 'README.md')) &&
+    /compiled/.test(readFileSync(join(ROOT, 'solutions', 'README.md'), 'utf8')
+        .split('\n')[0]);
+
+function studentStage(path) {
+    const m = /^solutions\/(\d\d-[\w-]+\/[\w-]+\.c)$/.exec(path);
+    return m ? `labs/${m[1]}` : null;
+}
+
+function skeletonExcerpt(stage, args, where) {
+    const source = `${stage} (the reference code is not in this copy)`;
+    if (!args.fn)
+        return { text: `/* see ${stage} */`, source };
+    const lines = functionLines(readFileSync(join(ROOT, stage), 'utf8')
+        .split('\n'), args.fn, where);
+    return { text: narrow(lines.slice(0, MAX_EXCERPT_LINES), {}, where),
+             source };
+}
+
+function narrow(lines, args, where) {
     if (args.from) {
         const i = lines.findIndex((l) => l.includes(args.from));
         if (i < 0)
@@ -111,9 +145,6 @@ function excerpt(args, where) {
                  `of the excerpt`);
         lines = lines.slice(0, i + 1);
     }
-    if (!args.fn && !args.from)
-        fail(`${where}: say which part of ${args.excerpt} to show ` +
-             `(fn=NAME and/or from="TEXT" to="TEXT")`);
     if (lines.length > MAX_EXCERPT_LINES)
         fail(`${where}: the excerpt is ${lines.length} lines, more than ` +
              `${MAX_EXCERPT_LINES} fit a slide; narrow it with from=/to=`);
@@ -154,8 +185,9 @@ function makeMarked(ctx) {
                 let caption = '';
                 if (/\bexcerpt=/.test(tok.lang || '')) {
                     const a = fenceArgs(tok.lang.slice(lang.length), ctx.where);
-                    text = excerpt(a, ctx.where);
-                    caption = `<p class="source">${esc(a.excerpt)}` +
+                    const ex = excerpt(a, ctx.where);
+                    text = ex.text;
+                    caption = `<p class="source">${esc(ex.source)}` +
                         (a.fn ? ` &middot; <code>${esc(a.fn)}()</code>` : '') +
                         '</p>';
                     ctx.excerpts++;
@@ -337,6 +369,14 @@ function main() {
     mkdirSync(out, { recursive: true });
     const want = only.map((p) => basename(p, '.md'));
     const all = loadDecks(join(SLIDES, 'decks'), want);
+    // A full build starts from clean decks and diagrams (a renamed deck
+    // leaves nothing behind); the PDFs stay until make slides-pdf.
+    if (!want.length) {
+        rmSync(join(out, 'diagrams'), { recursive: true, force: true });
+        for (const f of readdirSync(out))
+            if (/^\d\d-.*\.html$/.test(f))
+                rmSync(join(out, f));
+    }
     copyAssets(out);
     for (const d of all) {
         if (want.length && !want.includes(d.slug))

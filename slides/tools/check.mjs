@@ -200,6 +200,30 @@ async function checkDeck(browser, out, deck, pdf, shots) {
     await ctx.close();
 }
 
+// The index lists every deck, and each of its links to a deck, a PDF or a
+// lab's README leads to a file that exists.
+async function checkIndex(browser, out, decks, pdf) {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+        if (m.type() === 'error')
+            problem('index.html', `console error: ${m.text()}`);
+    });
+    page.on('requestfailed', (r) =>
+        problem('index.html', `failed request: ${r.url()}`));
+    await page.goto(pathToFileURL(join(out, 'index.html')).href);
+    const hrefs = await page.$$eval('a', (as) => as.map((a) => a.href));
+    for (const d of decks)
+        if (!hrefs.some((h) => h.endsWith(`/${d.slug}.html`)))
+            problem('index.html', `does not list ${d.slug}`);
+    for (const h of hrefs.filter((h) => h.startsWith('file:'))) {
+        const f = fileURLToPath(h);
+        if (!existsSync(f) && (pdf || !f.endsWith('.pdf')))
+            problem('index.html', `link to a missing file: ${f}`);
+    }
+    console.log(`ok   index.html: ${hrefs.length} links`);
+    await page.close();
+}
+
 async function main() {
     const args = process.argv.slice(2);
     const pdf = args.includes('--pdf');
@@ -233,6 +257,8 @@ async function main() {
     try {
         for (const d of decks)
             await checkDeck(browser, out, d, pdf, shots);
+        if (!want.length)
+            await checkIndex(browser, out, decks, pdf);
     } finally {
         await browser.close();
     }
