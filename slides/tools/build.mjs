@@ -53,11 +53,12 @@ const esc = (s) => s.replace(/[&<>"]/g, (c) => ({
 // Parse `key=value key="a value"` from a fence's info string.
 function fenceArgs(info, where) {
     const args = {};
-    const re = /(\w+)=(?:"([^"]*)"|(\S+))/g;
+    // A quoted value may hold \" for a quote: to="return vl_err(errno, \"X\");"
+    const re = /(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))/g;
     let m;
     let rest = info;
     while ((m = re.exec(info))) {
-        args[m[1]] = m[2] ?? m[3];
+        args[m[1]] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
         rest = rest.replace(m[0], '');
     }
     if (rest.trim().split(/\s+/).length > 1)
