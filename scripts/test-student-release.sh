@@ -51,11 +51,20 @@ cp -r "$ROOT"/solutions/[0-9]* "$TMP/sub/"
 # excerpt of solutions/ shows the lab's skeleton there. "Reference code" is
 # every line of a SOLUTION region that is long enough to be telling; the
 # same search on the instructor's build (make test-slides, before this
-# step) must find some, or this check proves nothing.
+# step) must find some, or this check proves nothing. The lines are
+# escaped as the build escapes code for HTML.
+html_lines() {
+    sed 's/^ *//' | awk 'length($0) >= 30' |
+        sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g' | sort -u
+}
+# Lines of SOLUTION regions, less those the release has anyway (the same
+# line in a driver or in libvirtlab is no secret).
 solution_lines() {
     sed -n '/SOLUTION BEGIN/,/SOLUTION END/p' "$ROOT"/solutions/*/*.c |
-        grep -v 'SOLUTION\|stub:' | sed 's/^ *//' | grep -v '[<>&"]' |
-        awk 'length($0) >= 30' | sort -u
+        grep -v 'SOLUTION\|stub:' | html_lines >"$TMP/sol"
+    find "$REL" -path "$REL/build" -prune -o \( -name '*.c' -o -name '*.h' \) \
+        -type f -print0 | xargs -0 cat | html_lines >"$TMP/public"
+    comm -23 "$TMP/sol" "$TMP/public"
 }
 if [ -d "$ROOT/slides/node_modules" ] && command -v node >/dev/null; then
     step "the slides build in the release without the reference code"

@@ -123,10 +123,17 @@ function studentStage(path) {
 
 function skeletonExcerpt(stage, args, where) {
     const source = `${stage} (the reference code is not in this copy)`;
+    const none = { text: `/* ${args.fn ? args.fn + '(): ' : ''}you write ` +
+        `this in ${stage} */`, source };
     if (!args.fn)
-        return { text: `/* see ${stage} */`, source };
-    const lines = functionLines(readFileSync(join(ROOT, stage), 'utf8')
-        .split('\n'), args.fn, where);
+        return none;
+    let lines;
+    try {
+        lines = functionLines(readFileSync(join(ROOT, stage), 'utf8')
+            .split('\n'), args.fn, where);
+    } catch (e) {
+        return none; // a helper the student writes inside a TODO
+    }
     return { text: narrow(lines.slice(0, MAX_EXCERPT_LINES), {}, where),
              source };
 }
@@ -394,6 +401,7 @@ try {
 } catch (e) {
     if (!(e instanceof DeckError))
         throw e;
-    console.error(`slides: ${e.message}`);
+    // marked adds a plea to report its own bugs to any error it passes on
+    console.error(`slides: ${e.message.replace(/\nPlease report this.*/s, '')}`);
     process.exit(1);
 }
