@@ -188,7 +188,7 @@ function makeMarked(ctx) {
     marked.use({
         renderer: {
             code(tok) {
-                let lang = (tok.lang || '').split(/\s+/)[0];
+                const lang = (tok.lang || '').split(/\s+/)[0];
                 let text = tok.text;
                 let caption = '';
                 if (/\bexcerpt=/.test(tok.lang || '')) {
