@@ -27,7 +27,7 @@ SAN_CFLAGS := $(WARN) -O1 -g $(SAN)
 .PHONY: all deps demo test grade bench doctor install uninstall clean help \
         lib tools lint check-skeletons skeletons test-lib test-grader \
         fuzz test-fuzz rootfs test-cgroup2 kernel student-release \
-        deps-core slides slides-pdf test-slides
+        deps-core slides slides-pdf test-slides test-docker-ci docker-ci-image
 
 all: lib tools
 
@@ -214,6 +214,19 @@ slides:
 ##                each deck checked on the way (what test-slides does)
 slides-pdf test-slides: slides
 	@node slides/tools/check.mjs $(SLIDES_OUT) --pdf
+
+## make test-docker-ci  docker-ci/'s YAML checked (yamllint, actionlint, the
+##                GitLab schema) and the Gradescope bundle run on samples
+test-docker-ci: all
+	@scripts/deps.sh ci
+	@docker-ci/tests/yaml.sh
+	@docker-ci/tests/gradescope.sh
+
+## make docker-ci-image  the grader's image built with podman from a
+##                debootstrap base (no registry), then labs graded in it (slow)
+docker-ci-image: all
+	@scripts/deps.sh image
+	@docker-ci/tests/image.sh
 
 ## make kernel    a Debian kernel in build/kernel (apt-get download, cached)
 kernel:

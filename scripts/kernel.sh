@@ -14,7 +14,8 @@
 #   DIR/debs/      the downloaded .deb (cache), DIR/extract/ its files
 #
 # The package is the one linux-image-amd64 depends on (Debian's meta package
-# for the current kernel of the release), or $KERNEL_PACKAGE if set. A second
+# for the current kernel of the release; linux-image-generic on Ubuntu), or
+# $KERNEL_PACKAGE if set. A second
 # run finds DIR/vmlinux and returns at once; KERNEL_REFRESH=1 asks apt again.
 #
 # vmlinux is taken out of the bzImage the way the kernel's own
@@ -54,9 +55,12 @@ if command -v flock >/dev/null 2>&1; then flock 9; fi
 # --- 1. which package, 2. download (cached in DIR/debs) --------------------
 # apt-cache answers from the package lists of `apt-get update`; an empty
 # answer means the lists are missing or linux-image-amd64 is not in them.
+# On Ubuntu (a GitHub runner) the meta package is linux-image-generic.
 resolve() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+    for meta in linux-image-amd64 linux-image-generic; do
+        apt-cache depends $meta 2>/dev/null |
+            sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p'
+    done | head -n 1
 }
 updated=
 update_lists() { # why

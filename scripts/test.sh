@@ -75,6 +75,10 @@ root_step() {
 }
 root_step "minictr command line, no leftovers" scripts/test-minictr-cli.sh
 root_step "security suite: escape attempts (tests/security)" make -s test-security
+# docker-ci/: every YAML file linted and checked against its schema, and the
+# Gradescope bundle graded on sample submissions (labs 01 and 09: root).
+root_step "docker-ci: YAML and workflow checks, the Gradescope bundle" \
+    make -s test-docker-ci
 # cgroup v2 for real: this machine may be v1/hybrid, so libvirtlab's cgroup
 # tests and lab 12's run again inside QEMU on Debian's kernel. Exit 77
 # means QEMU or the kernel cannot be had here: a skip, with the reason.
