@@ -224,9 +224,10 @@ test-docker-ci: all
 
 ## make docker-ci-image  the grader's image built with podman from a
 ##                debootstrap base (no registry), then labs graded in it (slow)
+##                (IMAGE_ARGS=--with-kernel: lab 07's kernel too, every lab graded)
 docker-ci-image: all
 	@scripts/deps.sh image
-	@docker-ci/tests/image.sh
+	@docker-ci/tests/image.sh $(IMAGE_ARGS)
 
 ## make kernel    a Debian kernel in build/kernel (apt-get download, cached)
 kernel:
