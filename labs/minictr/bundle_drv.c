@@ -100,26 +100,13 @@ void mct_bundle_release(struct minictr *ct)
 /* ---- the parent: the namespaces ---------------------------------------------
  */
 
+/* /proc/self/ns/NAME for a CLONE_NEW* flag (libvirtlab's table). */
 static const char *ns_name(uint64_t flag)
 {
-    switch (flag) {
-    case CLONE_NEWNET:
-        return "net";
-    case CLONE_NEWPID:
-        return "pid";
-    case CLONE_NEWIPC:
-        return "ipc";
-    case CLONE_NEWUTS:
-        return "uts";
-    case CLONE_NEWCGROUP:
-        return "cgroup";
-    case CLONE_NEWNS:
-        return "mnt";
-    case CLONE_NEWUSER:
-        return "user";
-    default:
-        return "?";
-    }
+    for (const struct vl_ns_type *t = vl_ns_types; t->name; t++)
+        if (t->flag == flag)
+            return t->name;
+    return "?";
 }
 
 /*
