@@ -94,6 +94,18 @@ function inkShare(png) {
     return 1 - bg / (img.width * img.height);
 }
 
+// Console errors, uncaught exceptions and failed requests of a page are
+// problems of the file it shows.
+function watch(page, name) {
+    page.on('console', (m) => {
+        if (m.type() === 'error')
+            problem(name, `console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problem(name, `uncaught: ${e.message}`));
+    page.on('requestfailed', (r) => problem(name,
+        `failed request: ${r.url()} (${r.failure()?.errorText})`));
+}
+
 // ---- one deck -----------------------------------------------------------
 
 async function checkDeck(browser, out, deck, pdf, shots) {
@@ -113,13 +125,7 @@ async function checkDeck(browser, out, deck, pdf, shots) {
         route.abort();
     });
     const page = await ctx.newPage();
-    page.on('console', (m) => {
-        if (m.type() === 'error')
-            problem(name, `console error: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problem(name, `uncaught: ${e.message}`));
-    page.on('requestfailed', (r) => problem(name,
-        `failed request: ${r.url()} (${r.failure()?.errorText})`));
+    watch(page, name);
 
     const url = pathToFileURL(file).href;
     await page.goto(url);
@@ -204,12 +210,7 @@ async function checkDeck(browser, out, deck, pdf, shots) {
 // lab's README leads to a file that exists.
 async function checkIndex(browser, out, decks, pdf) {
     const page = await browser.newPage();
-    page.on('console', (m) => {
-        if (m.type() === 'error')
-            problem('index.html', `console error: ${m.text()}`);
-    });
-    page.on('requestfailed', (r) =>
-        problem('index.html', `failed request: ${r.url()}`));
+    watch(page, 'index.html');
     await page.goto(pathToFileURL(join(out, 'index.html')).href);
     const hrefs = await page.$$eval('a', (as) => as.map((a) => a.href));
     for (const d of decks)
